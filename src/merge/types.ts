@@ -1,0 +1,35 @@
+/** What a sync or create reports, exactly the shape `sync --json` / `create --json` print. */
+export interface TransferCounts {
+  versions: number
+  blobs: number
+  bytes: number
+}
+
+export interface SyncReport {
+  file: string
+  received: TransferCounts
+  sent: TransferCounts
+  ms: number
+}
+
+export type MediaPolicy = 'all' | 'previews' | 'none'
+
+/**
+ * Progress of a merge. `phase` says which way data is flowing; totals are known up front from the file's commits
+ * and the database's clock, so a bar can be drawn from the first event.
+ */
+export interface SyncProgress {
+  phase: 'reading' | 'receiving' | 'sending' | 'flushing'
+  done: { versions: number; bytes: number }
+  total: { versions: number; bytes: number }
+}
+
+export interface SyncOptions {
+  onProgress?: (progress: SyncProgress) => void
+  /** Aborting stops the merge at the next safe point; nothing half-done becomes visible. */
+  signal?: AbortSignal
+}
+
+export interface CreateOptions extends SyncOptions {
+  media?: MediaPolicy
+}
