@@ -22,7 +22,7 @@ import { generateMedia, writeObservations } from './bench/generate.mjs'
 import { describeMachine } from './bench/machine.mjs'
 import { summariseProfileDir } from './bench/profile.mjs'
 import { chartSvg, markdown, readPrevious, textTable } from './bench/report.mjs'
-import { CommandError, cpFsync, ferryRunner, hasGnuTime, parseJsonOutput } from './bench/run.mjs'
+import { CommandError, cpFsync, ferryRunner, hasGnuTime, measure, parseJsonOutput } from './bench/run.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DOC = join(ROOT, 'docs', 'PERFORMANCE.md')
@@ -265,6 +265,9 @@ async function runCase(c, { profile }) {
       cp_fsync_ms: round(cp),
       create_ratio: round(median(create) / cp, 2),
       import_ratio: round(median(imports) / cp, 2),
+      // Ferry's own `ms` (from --json) leaves out Node's start-up and module loading.
+      create_ratio_in_process: median(reported.create) == null ? null : round(median(reported.create) / cp, 2),
+      import_ratio_in_process: median(reported.import) == null ? null : round(median(reported.import) / cp, 2),
       peak_rss_mb: allRss.length ? Math.round(Math.max(...allRss) / 1024) : null,
       rss_mb: Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, v.some((x) => x != null) ? Math.round(Math.max(...v.filter((x) => x != null)) / 1024) : null])),
       reported_ms: Object.fromEntries(Object.entries(reported).map(([k, v]) => [k, round(median(v))])),
@@ -311,6 +314,12 @@ async function profileCase(c, { dir, d1, projectFile, filesDir }) {
 }
 
 const started = new Date()
+// The fixed cost every CLI call pays before Ferry's own code runs: an empty Node process.
+{
+  const t = []
+  for (let i = 0; i < 5; i++) t.push((await measure(process.execPath, ['-e', '0'])).ms)
+  machine.node_startup_ms = round(median(t))
+}
 log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ram_gb} GiB, Node ${machine.node}, ${machine.filesystem.type}`)
 log(`cases: ${selected.map((c) => c.key).join(', ')}; ${reps} repetitions each`)
 const cases = []

@@ -180,6 +180,16 @@ Ratios are Ferry's time over \`cp\` + fsync of the same number of bytes (the syn
 ✓/✗ mark the targets: create and import ≤ ${TARGETS.ratio}× cp+fsync; a no-change sync writes 0 bytes and takes
 < ${TARGETS.noopMs} ms; a 1% change writes ≤ 4× its payload + 64 KiB; peak RSS ≤ ${TARGETS.rssMb} MB.
 
+Ferry's own \`ms\` from its \`--json\` output leaves out Node's start-up and module loading (an empty \`node -e 0\`
+takes ${m.node_startup_ms ?? '–'} ms here):
+
+${mdTable(['case', 'create (in-process ratio)', 'import (in-process ratio)', 'no-change sync', '1% sync', 'RSS create / import / no-change / 1%'],
+    measured.map((c) => [c.name,
+      `${fmtMs(c.reported_ms?.create)} (${fmtRatio(c.create_ratio_in_process)})`,
+      `${fmtMs(c.reported_ms?.import)} (${fmtRatio(c.import_ratio_in_process)})`,
+      fmtMs(c.reported_ms?.noop), fmtMs(c.reported_ms?.delta),
+      c.rss_mb ? `${c.rss_mb.create} / ${c.rss_mb.import} / ${c.rss_mb.noop} / ${c.rss_mb.delta} MB` : '–']))}
+
 ![Time against data size](${chartFile})
 
 ## Targets
