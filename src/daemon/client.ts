@@ -1,0 +1,51 @@
+import net from 'node:net'
+import path from 'node:path'
+import readline from 'node:readline'
+import { FerryError, type FerryErrorKind } from '../errors.js'
+import type { SyncProgress, SyncReport } from '../merge/types.js'
+import { socketPath, type Reply, type Request } from './protocol.js'
+
+/** Thrown inside the client when no daemon answers on the data folder's socket. */
+export class NoDaemon extends Error {}
+
+/**
+ * Sends one request to the data folder's daemon and resolves with its result. Rejects with NoDaemon when none runs,
+ * and with the daemon's FerryError (same kind, same plain message) when the request failed.
+ */
+export function requestDaemon(dataDir: string, request: Request, onProgress?: (p: SyncProgress) => void): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath(dataDir))
+    let settled = false
+    const finish = (fn: () => void) => {
+      if (settled) return
+      settled = true
+      socket.destroy()
+      fn()
+    }
+    socket.once('connect', () => socket.write(JSON.stringify(request) + '\n'))
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      const noDaemon = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'].includes(err.code ?? '')
+      finish(() => reject(noDaemon ? new NoDaemon(err.message) : err))
+    })
+    socket.once('close', () => finish(() => reject(new FerryError('io', 'Ferry\'s daemon stopped before it answered. Try again.'))))
+    readline.createInterface({ input: socket }).on('line', (line) => {
+      const reply = JSON.parse(line) as Reply
+      if (reply.type === 'progress') onProgress?.(reply.progress)
+      else if (reply.type === 'result') finish(() => resolve(reply.data))
+      else finish(() => reject(reply.kind ? new FerryError(reply.kind as FerryErrorKind, reply.message) : new Error(reply.message)))
+    })
+  })
+}
+
+/**
+ * `ferry sync` while the daemon runs: the merge happens in the daemon (it holds the store and serialises jobs).
+ * null when no daemon runs, so the CLI merges by itself.
+ */
+export async function syncThroughDaemon(dataDir: string, file: string, onProgress?: (p: SyncProgress) => void): Promise<SyncReport | null> {
+  try {
+    return (await requestDaemon(dataDir, { cmd: 'sync', path: path.resolve(file) }, onProgress)) as SyncReport
+  } catch (err) {
+    if (err instanceof NoDaemon) return null
+    throw err
+  }
+}

@@ -1,0 +1,75 @@
+import { watch, type FSWatcher } from 'chokidar'
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import type { Logger } from 'pino'
+
+export interface InboxChecks {
+  /** Is this a sync file at all (magic bytes)? A copy that has not yet written its header says no and is retried. */
+  isSyncFile(file: string): Promise<boolean>
+  /** Ready to be offered: for this project, ends at a valid commit; for another project, always (it is only named). */
+  isReady(file: string): Promise<boolean>
+}
+
+/**
+ * Watches the inbox folder. chokidar's awaitWriteFinish fires early when a copy pauses, so a file is offered only
+ * when its size has not changed for `stableMs` AND the file itself says it is complete. Every write restarts the
+ * wait; a file that is stable but incomplete waits for its next write.
+ */
+export class InboxWatcher {
+  private watcher: FSWatcher | null = null
+  private readonly timers = new Map<string, NodeJS.Timeout>()
+
+  constructor(
+    private readonly folder: string,
+    private readonly stableMs: number,
+    private readonly checks: InboxChecks,
+    private readonly onReady: (file: string) => void,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const watcher = watch(this.folder, { depth: 0, ignoreInitial: false, ignored: (p) => path.basename(p).startsWith('.') && p !== this.folder })
+    this.watcher = watcher
+    watcher.on('add', (file) => this.schedule(file))
+    watcher.on('change', (file) => this.schedule(file))
+    watcher.on('unlink', (file) => this.cancel(file))
+    watcher.on('error', (err) => this.log.warn({ err }, 'inbox watcher error'))
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
+  }
+
+  private cancel(file: string): void {
+    clearTimeout(this.timers.get(file))
+    this.timers.delete(file)
+  }
+
+  private schedule(file: string, lastSize?: number): void {
+    this.cancel(file)
+    const timer = setTimeout(() => void this.check(file, lastSize), lastSize === undefined ? 0 : this.stableMs)
+    this.timers.set(file, timer)
+  }
+
+  private async check(file: string, lastSize: number | undefined): Promise<void> {
+    this.timers.delete(file)
+    const size = await stat(file).then((s) => (s.isFile() ? s.size : -1)).catch(() => -1)
+    if (size < 0) return
+    // First look, or still growing: look again once the size has held for stableMs.
+    if (size !== lastSize) return this.schedule(file, size)
+    try {
+      if (!(await this.checks.isSyncFile(file))) return
+      if (!(await this.checks.isReady(file))) {
+        this.log.debug({ file }, 'inbox file not complete yet; waiting for more writes')
+        return
+      }
+    } catch (err) {
+      this.log.debug({ err, file }, 'inbox file could not be checked yet')
+      return
+    }
+    this.onReady(file)
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers.values()) clearTimeout(timer)
+    this.timers.clear()
+    await this.watcher?.close()
+  }
+}
