@@ -1,7 +1,262 @@
-// STUB — being written now by the core author; signatures are final.
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { badInput, damaged, diskError, FerryError } from '../errors.js'
 import type { Store } from '../store/store.js'
-import type { CreateOptions, SyncOptions, SyncReport } from './types.js'
-/** Two-way merge with an existing sync file. Takes the writer lock itself. Throws FerryError on user-facing failures. */
-export async function syncWithFile(_store: Store, _path: string, _opts: SyncOptions = {}): Promise<SyncReport> { throw new Error('stub') }
-/** Writes a new sync file with everything (refuses an existing path). */
-export async function createSyncFile(_store: Store, _path: string, _opts: CreateOptions = {}): Promise<SyncReport> { throw new Error('stub') }
+import type { Commit } from '../syncfile/commit.js'
+import { ChunkKind } from '../syncfile/format.js'
+import { newHeader, type FileHeader } from '../syncfile/header.js'
+import { SyncFileReader, type FileState } from '../syncfile/reader.js'
+import { SegmentWriter } from '../syncfile/writer.js'
+import { BlobAssembly, type BlobSink } from './blob-assembly.js'
+import { checkRoom } from './room.js'
+import { planSend, writeSegment } from './send-plan.js'
+import type { CreateOptions, MediaPolicy, SyncOptions, SyncProgress, SyncReport, TransferCounts } from './types.js'
+import { VersionChains } from './version-chains.js'
+import { describeProject } from './describe-project.js'
+import { decodeRecords } from './records.js'
+
+/**
+ * The two-way merge, top to bottom:
+ *
+ *   1. header: another project's file stops here, nothing changed;
+ *   2. file → database: verify every chunk, chain, signature and blob hash of the segments that hold something this
+ *      device lacks, staging versions out of sight; then make them visible in one transaction and wait until durable;
+ *   3. database → file: append what the file lacks after its last valid commit, commit, fsync file and folder.
+ *
+ * Step 2 finishes before step 3 starts, so a failure anywhere loses nothing: the database has its old state or the
+ * union, the file its old commit or its new one.
+ */
+export async function syncWithFile(store: Store, filePath: string, opts: SyncOptions = {}): Promise<SyncReport> {
+  const started = performance.now()
+  return store.exclusive(async () => {
+    const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, (id) => describeProject(store, id))
+    let received: TransferCounts
+    let state: FileState
+    try {
+      state = await reader.state()
+      received = await receive(store, reader, state, opts)
+    } finally {
+      await reader.close()
+    }
+    const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts)
+    return { file: filePath, received, sent, ms: Math.round(performance.now() - started) }
+  }, 'sync')
+}
+
+/** Writes a new sync file with everything this device holds. Refuses an existing path. */
+export async function createSyncFile(store: Store, filePath: string, opts: CreateOptions = {}): Promise<SyncReport> {
+  const started = performance.now()
+  if (existsSync(filePath)) throw badInput(`${filePath} already exists. To sync with it, run \`ferry sync ${filePath}\`; to make a new file, choose another name.`)
+  const dir = path.dirname(filePath)
+  if (!existsSync(dir)) throw badInput(`The folder ${dir} does not exist. Create it or choose another place for the sync file.`)
+  // Written under a temporary name and renamed when complete, so a pulled drive never leaves a half file that
+  // looks finished (syncthing names its temp files the same way).
+  const tmpPath = path.join(dir, `.${path.basename(filePath)}.ferry-tmp-${randomBytes(4).toString('hex')}`)
+  const header = newHeader(store.projectId)
+  const emptyFile: FileState = { commits: [], validEnd: 0, tail: { state: 'clean' } }
+  const sent = await store.exclusive(async () => {
+    try {
+      const counts = await send(store, tmpPath, header, emptyFile, opts.media ?? 'all', opts, { createNew: true })
+      if (existsSync(filePath)) throw badInput(`${filePath} appeared while the file was being written. Nothing was changed; choose another name.`)
+      await store.disk.rename(tmpPath, filePath)
+      await store.disk.syncDir(dir)
+      return counts
+    } catch (err) {
+      await store.disk.unlink(tmpPath).catch(() => undefined)
+      throw diskError(err, filePath)
+    }
+  })
+  return { file: filePath, received: { versions: 0, blobs: 0, bytes: 0 }, sent, ms: Math.round(performance.now() - started) }
+}
+
+function mediaPolicyOf(state: FileState): MediaPolicy {
+  return state.commits[0]?.media ?? 'all'
+}
+
+// ---- step 2: file → database ----
+
+async function receive(store: Store, reader: SyncFileReader, state: FileState, opts: SyncOptions): Promise<TransferCounts> {
+  const ours = store.clock()
+  const needed = segmentsNeeded(store, state.commits, ours)
+  const counts = { versions: 0, blobs: 0, bytes: 0 }
+  if (needed.length === 0) return counts
+
+  const total = needed.reduce((sum, s) => ({ versions: sum.versions + s.newVersions, bytes: sum.bytes + s.commit.offset - s.commit.segmentStart }), { versions: 0, bytes: 0 })
+  const progress = new ProgressReporter('receiving', total, opts.onProgress)
+  await store.clearIncoming()
+  store.media.clearTemp()
+  const chains = new VersionChains(ours)
+  const sink = mediaStoreSink(store)
+  const staged: Promise<boolean>[] = []
+  const newBlobs: Array<{ hash: string; size: number }> = []
+
+  for (const { commit } of needed) {
+    const blobs = new BlobAssembly(new Map(commit.blobs.map((b) => [b.hash, b.size])), sink)
+    try {
+      for await (const chunk of reader.segment(commit)) {
+        throwIfAborted(opts.signal)
+        if (chunk.kind === ChunkKind.records) {
+          const envelopes = decodeRecords(chunk.plaintext)
+          if (!envelopes) throw reader.damagedAt(chunk.offset, 'a group of records is unreadable')
+          for (const envelope of envelopes) {
+            const checked = chains.accept(envelope)
+            if ('problem' in checked) throw reader.damagedAt(chunk.offset, checked.problem)
+            if ('known' in checked) continue
+            staged.push(store.stageIncoming(checked.version))
+            counts.versions++
+            counts.bytes += envelope.length
+            progress.add(1, 0)
+          }
+        } else {
+          const problem = await blobs.piece(chunk.plaintext)
+          if (problem) throw reader.damagedAt(chunk.offset, problem)
+        }
+        progress.add(0, chunk.plaintext.length)
+      }
+      const problem = await blobs.end()
+      if (problem) throw reader.damagedAt(commit.offset, problem)
+    } catch (err) {
+      await blobs.abort()
+      throw err
+    }
+    for (const blob of blobs.completed) if (blob.stored) newBlobs.push({ hash: blob.hash, size: blob.size })
+    for (const [device, seq] of commit.clock) {
+      if (chains.seqOf(device) < seq) throw reader.damagedAt(commit.offset, 'its commit lists records it does not contain')
+    }
+  }
+  const forged = chains.unsignedDevice(store.projectId)
+  if (forged) throw damaged(`${reader.name} is damaged or was tampered with: records claiming to come from device ${forged.slice(0, 12)}… are not signed by it. Nothing was changed.`)
+
+  await Promise.all(staged)
+  progress.phase('flushing')
+  await store.commitIncoming(newBlobs)
+  counts.blobs = newBlobs.length
+  counts.bytes += newBlobs.reduce((sum, b) => sum + b.size, 0)
+  return counts
+}
+
+/**
+ * The commits whose segments hold a version or blob this device lacks. Segment i holds, per device, the versions
+ * between commit i−1's clock and commit i's, and the blobs commit i lists.
+ */
+function segmentsNeeded(store: Store, commits: Commit[], ours: Map<string, { seq: number }>): Array<{ commit: Commit; newVersions: number }> {
+  const needed: Array<{ commit: Commit; newVersions: number }> = []
+  let before = new Map<string, number>()
+  for (const commit of commits) {
+    let newVersions = 0
+    for (const [device, seq] of commit.clock) {
+      const from = Math.max(before.get(device) ?? 0, ours.get(device)?.seq ?? 0)
+      if (seq > from) newVersions += seq - from
+    }
+    if (newVersions > 0 || commit.blobs.some((b) => !store.hasBlob(b.hash))) needed.push({ commit, newVersions })
+    before = commit.clock
+  }
+  return needed
+}
+
+function mediaStoreSink(store: Store): BlobSink {
+  return {
+    async begin(hash) {
+      if (store.hasBlob(hash)) return null
+      const writer = await store.media.beginWrite()
+      return {
+        append: (data) => writer.append(data),
+        finish: async () => void (await writer.commit(hash)),
+        abort: () => writer.abort(),
+      }
+    },
+  }
+}
+
+// ---- step 3: database → file ----
+
+async function send(
+  store: Store,
+  filePath: string,
+  header: FileHeader,
+  state: FileState,
+  media: MediaPolicy,
+  opts: SyncOptions,
+  mode: { createNew?: boolean } = {},
+): Promise<TransferCounts> {
+  const last = state.commits.at(-1)
+  const plan = planSend(store, last?.clock ?? new Map(), state.commits, media)
+  if (plan.isEmpty && !mode.createNew) return { versions: 0, blobs: 0, bytes: 0 }
+
+  const existingBytes = mode.createNew ? 0 : state.validEnd
+  await checkRoom(store.disk, filePath, existingBytes, plan.estimatedBytes)
+  const progress = new ProgressReporter('sending', { versions: plan.versionCount, bytes: plan.estimatedBytes }, opts.onProgress)
+  const writer = mode.createNew
+    ? await SegmentWriter.createNew(store.disk, filePath, store.projectSecret, header)
+    : await SegmentWriter.appendTo(store.disk, filePath, store.projectSecret, header, state.validEnd)
+  try {
+    await writeSegment(store, writer, plan, (versions, bytes) => {
+      throwIfAborted(opts.signal)
+      progress.add(versions, bytes)
+    })
+    await writer.commit({
+      n: (last?.n ?? 0) + 1,
+      prev: last?.offset ?? null,
+      clock: plan.newClock,
+      blobs: plan.blobs,
+      totals: {
+        versions: (last?.totals.versions ?? 0) + plan.versionCount,
+        blobs: (last?.totals.blobs ?? 0) + plan.blobs.length,
+        blobBytes: (last?.totals.blobBytes ?? 0) + plan.blobBytes,
+      },
+      media,
+      writer: store.info.deviceId,
+      at: new Date().toISOString(),
+    })
+  } finally {
+    await writer.close()
+  }
+  progress.phase('flushing')
+  try {
+    await store.disk.syncDir(path.dirname(filePath))
+  } catch (err) {
+    throw diskError(err, filePath)
+  }
+  return { versions: plan.versionCount, blobs: plan.blobs.length, bytes: writer.bytesWritten }
+}
+
+// ---- shared ----
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new FerryError('io', 'The sync was stopped before it finished. Nothing was lost; sync again to finish it.')
+}
+
+class ProgressReporter {
+  private readonly done = { versions: 0, bytes: 0 }
+  private lastEmit = 0
+
+  constructor(
+    private current: SyncProgress['phase'],
+    private readonly total: { versions: number; bytes: number },
+    private readonly listener: ((p: SyncProgress) => void) | undefined,
+  ) {
+    this.emit(true)
+  }
+
+  add(versions: number, bytes: number): void {
+    this.done.versions += versions
+    this.done.bytes += bytes
+    this.emit(false)
+  }
+
+  phase(phase: SyncProgress['phase']): void {
+    this.current = phase
+    this.emit(true)
+  }
+
+  // At most ten events a second: progress must never cost more than the work it reports.
+  private emit(force: boolean): void {
+    if (!this.listener) return
+    const now = performance.now()
+    if (!force && now - this.lastEmit < 100) return
+    this.lastEmit = now
+    this.listener({ phase: this.current, done: { ...this.done }, total: { ...this.total } })
+  }
+}

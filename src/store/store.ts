@@ -190,6 +190,15 @@ export class Store {
     }
   }
 
+  docIdsWithPrefix(prefix: string, limit: number): string[] {
+    const ids: string[] = []
+    for (const key of this.docs.getKeys({ start: prefix })) {
+      if (!key.startsWith(prefix) || ids.length >= limit) break
+      ids.push(key)
+    }
+    return ids
+  }
+
   /** All heads of a document, winner first. */
   heads(docId: string): Version[] {
     return (this.docs.get(docId)?.heads ?? []).map((h) => this.getVersion(h.versionId)!)
@@ -222,7 +231,7 @@ export class Store {
    * Writes this device's changes as new signed versions, all or nothing. An edit or delete links to every current
    * head of the document, so it resolves forks. Returns the new versionIds.
    */
-  async writeLocal(changes: readonly LocalChange[]): Promise<string[]> {
+  async writeLocal(changes: readonly LocalChange[], blobs: ReadonlyArray<{ hash: string; size: number }> = []): Promise<string[]> {
     const now = new Date().toISOString()
     const me = this.deviceKey.deviceId
     const ids = this.env.transactionSync(() => {
@@ -254,6 +263,7 @@ export class Store {
         written.push(opened.version.versionId)
       }
       if (prev) this.clockDb.putSync(me, { seq, hash: prev })
+      for (const blob of blobs) this.blobs.putSync(blob.hash, blob.size)
       return written
     })
     await this.env.flushed

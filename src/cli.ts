@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander'
+import { FerryError, ExitCode } from './errors.js'
+import { registerDocumentCommands } from './cli/commands/documents.js'
+import { registerImportExportCommands } from './cli/commands/import-export.js'
+import { registerProjectCommands } from './cli/commands/project.js'
+import { registerSyncCommands } from './cli/commands/sync.js'
+import { registerDaemonCommands } from './cli/daemon-commands.js'
+
+/**
+ * The `ferry` command. Every user-facing failure is a FerryError: one plain sentence on stderr and the exit code
+ * of the CLI contract. Anything else is a bug: exit 1, a short sentence, and the stack only with --debug.
+ */
+export function buildProgram(): Command {
+  const program = new Command('ferry')
+    .description('Ferry keeps field observations in sync between computers through a file on a USB drive or sent by email.')
+    .option('--data-dir <dir>', 'the data folder (default: $FERRY_DATA_DIR, else your per-user data folder)')
+    .option('--json', 'print results as JSON')
+    .option('--debug', 'show full error details')
+    .showHelpAfterError('(run `ferry --help` for the list of commands)')
+    .exitOverride()
+  registerProjectCommands(program)
+  registerDocumentCommands(program)
+  registerImportExportCommands(program)
+  registerSyncCommands(program)
+  registerDaemonCommands(program)
+  for (const command of program.commands) command.exitOverride()
+  return program
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram()
+  const debug = argv.includes('--debug')
+  try {
+    await program.parseAsync(argv)
+    return ExitCode.ok
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version print and exit 0; usage errors were already printed by commander.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput
+    }
+    if (err instanceof FerryError) {
+      process.stderr.write(`ferry: ${err.message}\n`)
+      if (debug && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`)
+      return err.exitCode
+    }
+    process.stderr.write(`ferry: something unexpected went wrong (${err instanceof Error ? err.message : String(err)}). Nothing was lost. Run again with --debug for details and report it.\n`)
+    if (debug) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`)
+    return ExitCode.unexpected
+  }
+}
+
+const code = await main(process.argv)
+// Commands that leave handles open (the daemon) never reach here until they stop; the rest exit at once.
+process.exitCode = code

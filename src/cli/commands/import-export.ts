@@ -1,0 +1,95 @@
+import type { Command } from 'commander'
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { badInput, diskError } from '../../errors.js'
+import { toGeoJsonExport, toJsonExport } from '../../documents/export-format.js'
+import { parseImport } from '../../documents/import-parse.js'
+import { SHA256_HEX } from '../../store/media-store.js'
+import type { Store } from '../../store/store.js'
+import type { Version } from '../../store/version.js'
+import { output, plural, withStore } from '../context.js'
+
+export function registerImportExportCommands(program: Command): void {
+  program
+    .command('import')
+    .description('add observations from a JSON array of CoMapeo documents or a GeoJSON FeatureCollection')
+    .argument('<file>', 'the .json or .geojson file')
+    .option('--media <dir>', 'folder holding attachment files, each named by its SHA-256 hex')
+    .action(async (file: string, opts: { media?: string }, command: Command) => {
+      let text: string
+      try {
+        text = await readFile(file, 'utf8')
+      } catch {
+        throw badInput(`Cannot read ${file}. Check the path and try again.`)
+      }
+      const parsed = parseImport(text, file)
+      if (opts.media && !existsSync(opts.media)) throw badInput(`The media folder ${opts.media} does not exist.`)
+      await withStore(command, (store) =>
+        store.exclusive(async () => {
+          const blobs = opts.media ? await bringInBlobs(store, opts.media, parsed.attachmentHashes) : []
+          const ids = await store.writeLocal(parsed.changes, blobs)
+          const missing = parsed.attachmentHashes.length - blobs.length - parsed.attachmentHashes.filter((h) => store.hasBlob(h) && !blobs.some((b) => b.hash === h)).length
+          output(command, { imported: ids.length, blobs: blobs.length, missingMedia: missing }, () =>
+            [`Imported ${plural(ids.length, 'observation')} and ${plural(blobs.length, 'media file')}.`, missing > 0 ? `${plural(missing, 'attachment')} had no file here; they are kept as references and arrive when a device that has them syncs.` : '']
+              .filter(Boolean)
+              .join('\n'),
+          )
+        }),
+      )
+    })
+
+  program
+    .command('export')
+    .description('write the current observations, sorted by docId, as CoMapeo JSON or GeoJSON')
+    .argument('<file>', 'where to write them')
+    .option('--format <format>', 'json or geojson', 'json')
+    .option('--media <dir>', 'also copy their attachment files into this folder, named by SHA-256 hex')
+    .action(async (file: string, opts: { format: string; media?: string }, command: Command) => {
+      if (opts.format !== 'json' && opts.format !== 'geojson') throw badInput(`--format must be json or geojson, not ${opts.format}.`)
+      await withStore(command, async (store) => {
+        const versions = [...store.currentVersions()]
+        const text = opts.format === 'json' ? toJsonExport(versions) : toGeoJsonExport(versions)
+        try {
+          await writeFile(file, text)
+        } catch (err) {
+          throw diskError(err, file)
+        }
+        const copied = opts.media ? await copyOutBlobs(store, opts.media, versions) : 0
+        output(command, { file, observations: versions.length, media: copied }, () => `Exported ${plural(versions.length, 'observation')} to ${file}${opts.media ? ` and ${plural(copied, 'media file')} to ${opts.media}` : ''}.`)
+      })
+    })
+}
+
+/** Streams each attachment present in `dir` into the media store, checking its content matches its name. */
+async function bringInBlobs(store: Store, dir: string, hashes: string[]): Promise<Array<{ hash: string; size: number }>> {
+  const blobs = []
+  for (const hash of hashes) {
+    if (!SHA256_HEX.test(hash) || store.hasBlob(hash)) continue
+    const source = path.join(dir, hash)
+    if (!existsSync(source)) continue
+    const blob = await store.media.addFile(source)
+    if (blob.hash !== hash) throw badInput(`The media file ${source} does not match its name (its SHA-256 is ${blob.hash}). Nothing was imported.`)
+    blobs.push(blob)
+  }
+  return blobs
+}
+
+async function copyOutBlobs(store: Store, dir: string, versions: Version[]): Promise<number> {
+  await mkdir(dir, { recursive: true })
+  let copied = 0
+  const hashes = new Set(versions.flatMap((v) => ((v.value.attachments as Array<{ hash?: unknown }> | undefined) ?? []).map((a) => String(a.hash))))
+  for (const hash of [...hashes].sort()) {
+    if (!SHA256_HEX.test(hash) || !store.hasBlob(hash)) continue
+    const target = path.join(dir, hash)
+    const existing = await stat(target).catch(() => undefined)
+    if (existing?.isFile()) continue
+    try {
+      await copyFile(store.media.pathOf(hash), target)
+    } catch (err) {
+      throw diskError(err, target)
+    }
+    copied++
+  }
+  return copied
+}

@@ -1,0 +1,61 @@
+import type { Command } from 'commander'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { badInput } from '../../errors.js'
+import { createSyncFile, syncWithFile } from '../../merge/merge.js'
+import type { MediaPolicy, SyncReport } from '../../merge/types.js'
+import { verifySyncFile } from '../../merge/verify.js'
+import { dataDirOf, formatBytes, output, plural, progressBar, withStore } from '../context.js'
+import { syncThroughDaemon } from '../../daemon/client.js'
+import { socketPath } from '../../daemon/protocol.js'
+
+export function registerSyncCommands(program: Command): void {
+  program
+    .command('create')
+    .description('write a new sync file with everything on this computer')
+    .argument('<file>', 'the new file, e.g. /media/me/KINGSTON/field.ferry')
+    .option('--media <which>', 'all, previews or none: which photos and recordings to include', 'all')
+    .action(async (file: string, opts: { media: string }, command: Command) => {
+      if (!['all', 'previews', 'none'].includes(opts.media)) throw badInput(`--media must be all, previews or none, not ${opts.media}.`)
+      const report = await withStore(command, (store) => createSyncFile(store, path.resolve(file), { media: opts.media as MediaPolicy, onProgress: progressBar(command) }))
+      output(command, report, () => `Created ${file}: ${plural(report.sent.versions, 'record')}, ${plural(report.sent.blobs, 'media file')}, ${formatBytes(report.sent.bytes)}.\nCopy it to the other computer and run \`ferry sync\` there.`)
+    })
+
+  program
+    .command('sync')
+    .description('two-way merge with a sync file: take what it has, add what this computer has')
+    .argument('<file>', 'the sync file')
+    .action(async (file: string, _opts, command: Command) => {
+      const absolute = path.resolve(file)
+      // While the daemon runs it owns the merges of this data folder (one queue, one lock); ask it to do this one.
+      const dataDir = dataDirOf(command)
+      const viaDaemon = existsSync(socketPath(dataDir)) ? await syncThroughDaemon(dataDir, absolute, progressBar(command)) : null
+      const report = viaDaemon ?? (await withStore(command, (store) => syncWithFile(store, absolute, { onProgress: progressBar(command) })))
+      output(command, report, () => describeSync(report, file))
+    })
+
+  program
+    .command('verify')
+    .description('check a sync file completely without changing anything')
+    .argument('<file>', 'the sync file')
+    .action(async (file: string, _opts, command: Command) => {
+      const report = await withStore(command, (store) => verifySyncFile(store, path.resolve(file)))
+      output(command, report, () =>
+        [
+          `${file} is intact: ${plural(report.commits, 'commit')}, ${plural(report.versions, 'record')} from ${plural(report.devices, 'device')}, ${plural(report.blobs, 'media file')} (${formatBytes(report.blobBytes)}).`,
+          report.tail.state === 'torn' ? `It ends with ${formatBytes(report.tail.bytes)} from an interrupted sync; the next sync cuts them off.` : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      )
+    })
+}
+
+function describeSync(r: SyncReport, file: string): string {
+  if (r.received.versions + r.received.blobs + r.sent.versions + r.sent.blobs === 0) return `${file} and this computer already had the same data. Nothing was changed.`
+  return [
+    `Received ${plural(r.received.versions, 'record')} and ${plural(r.received.blobs, 'media file')} (${formatBytes(r.received.bytes)}).`,
+    `Sent ${plural(r.sent.versions, 'record')} and ${plural(r.sent.blobs, 'media file')} (${formatBytes(r.sent.bytes)}).`,
+    `Done in ${(r.ms / 1000).toFixed(1)} s. The file is saved: it is safe to remove the drive.`,
+  ].join('\n')
+}

@@ -1,0 +1,59 @@
+import type { Command } from 'commander'
+import { resolveDataDir } from '../paths.js'
+import { Store } from '../store/store.js'
+import type { SyncProgress } from '../merge/types.js'
+
+export interface GlobalOptions {
+  dataDir?: string
+  json?: boolean
+  debug?: boolean
+}
+
+export function globals(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>()
+}
+
+export function dataDirOf(command: Command): string {
+  return resolveDataDir(globals(command).dataDir)
+}
+
+/** Opens the store for one command and always closes it, whatever happens. */
+export async function withStore<T>(command: Command, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await Store.open(dataDirOf(command))
+  try {
+    return await fn(store)
+  } finally {
+    await store.close()
+  }
+}
+
+/** Prints data: JSON with --json, else the human text. */
+export function output(command: Command, data: unknown, human: () => string): void {
+  if (globals(command).json) process.stdout.write(`${JSON.stringify(data)}\n`)
+  else process.stdout.write(`${human()}\n`)
+}
+
+/** A one-line progress bar on stderr, only on a terminal and never with --json. */
+export function progressBar(command: Command): ((p: SyncProgress) => void) | undefined {
+  if (globals(command).json || !process.stderr.isTTY) return undefined
+  return (p) => {
+    const fraction = p.total.bytes > 0 ? Math.min(1, p.done.bytes / p.total.bytes) : 1
+    const width = 24
+    const filled = Math.round(fraction * width)
+    const label = { reading: 'Reading', receiving: 'Receiving', sending: 'Sending', flushing: 'Saving' }[p.phase]
+    const line = `${label.padEnd(9)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}%  ${p.done.versions}/${p.total.versions} records  ${formatBytes(p.done.bytes)}/${formatBytes(p.total.bytes)}`
+    process.stderr.write(`\r${line}\x1b[K`)
+    if (p.phase === 'flushing') process.stderr.write('\n')
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`
+  return `${(bytes / 1024 ** 3).toFixed(2)} GB`
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`
+}

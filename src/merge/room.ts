@@ -1,0 +1,34 @@
+import path from 'node:path'
+import { diskError, FerryError } from '../errors.js'
+import type { Disk } from '../fs/disk.js'
+
+// Room kept free beyond the estimate: filesystem metadata, and a margin so the drive is never filled to the last byte.
+const MARGIN_BYTES = 1024 * 1024
+
+const mb = (bytes: number) => `${Math.ceil(bytes / (1024 * 1024))} MB`
+
+/**
+ * Checks, before anything is written, that the drive has room for `addBytes` more and that the file will not pass
+ * the filesystem's largest file (FAT32: 4 GiB − 1). A full drive found later still fails cleanly (ENOSPC → exit 5),
+ * but checking first spares the user a long sync that cannot finish.
+ */
+export async function checkRoom(disk: Disk, filePath: string, existingBytes: number, addBytes: number): Promise<void> {
+  let fs
+  try {
+    fs = await disk.filesystem(path.dirname(filePath))
+  } catch (err) {
+    throw diskError(err, filePath)
+  }
+  if (existingBytes + addBytes > fs.maxFileBytes) {
+    throw new FerryError(
+      'too-large',
+      `The sync file would grow to ${mb(existingBytes + addBytes)}, more than a ${fs.type} drive can hold in one file (4 GB). Nothing was changed. Use \`--media previews\` or \`--media none\` for a smaller file, or a drive formatted as exFAT.`,
+    )
+  }
+  if (addBytes + MARGIN_BYTES > fs.freeBytes) {
+    throw new FerryError(
+      'disk-full',
+      `The drive holding ${path.basename(filePath)} has ${mb(fs.freeBytes)} free, but the sync needs about ${mb(addBytes + MARGIN_BYTES)}. Nothing was changed. Free some space or use a bigger drive.`,
+    )
+  }
+}

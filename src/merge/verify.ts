@@ -1,0 +1,84 @@
+import type { Store } from '../store/store.js'
+import { ChunkKind } from '../syncfile/format.js'
+import { SyncFileReader, type Tail } from '../syncfile/reader.js'
+import { damaged } from '../errors.js'
+import { BlobAssembly, hashingSink } from './blob-assembly.js'
+import { describeProject } from './describe-project.js'
+import { decodeRecords } from './records.js'
+import { VersionChains } from './version-chains.js'
+
+export interface VerifyReport {
+  file: string
+  ok: true
+  commits: number
+  devices: number
+  versions: number
+  blobs: number
+  blobBytes: number
+  bytes: number
+  tail: Tail
+  media: string
+}
+
+/**
+ * Reads the whole file and checks everything a sync would: every chunk, every segment hash, every device chain
+ * from its first version, the signatures, every blob hash, and that each commit holds what it claims. Changes
+ * nothing anywhere. Throws FerryError('damaged') naming the first problem.
+ */
+export async function verifySyncFile(store: Store, filePath: string): Promise<VerifyReport> {
+  const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, (id) => describeProject(store, id))
+  try {
+    const state = await reader.state()
+    const chains = new VersionChains(new Map())
+    let versions = 0
+    let blobs = 0
+    let blobBytes = 0
+    for (const commit of state.commits) {
+      const assembly = new BlobAssembly(new Map(commit.blobs.map((b) => [b.hash, b.size])), hashingSink)
+      for await (const chunk of reader.segment(commit)) {
+        if (chunk.kind === ChunkKind.records) {
+          const envelopes = decodeRecords(chunk.plaintext)
+          if (!envelopes) throw reader.damagedAt(chunk.offset, 'a group of records is unreadable')
+          for (const envelope of envelopes) {
+            const checked = chains.accept(envelope)
+            if ('problem' in checked) throw reader.damagedAt(chunk.offset, checked.problem)
+            if ('known' in checked) throw reader.damagedAt(chunk.offset, 'a record appears twice')
+            versions++
+          }
+        } else {
+          const problem = await assembly.piece(chunk.plaintext)
+          if (problem) throw reader.damagedAt(chunk.offset, problem)
+        }
+      }
+      const problem = await assembly.end()
+      if (problem) throw reader.damagedAt(commit.offset, problem)
+      blobs += assembly.completed.length
+      blobBytes += assembly.completed.reduce((sum, b) => sum + b.size, 0)
+      for (const [device, seq] of commit.clock) {
+        if (chains.seqOf(device) !== seq) throw reader.damagedAt(commit.offset, 'a commit does not match the records before it')
+      }
+    }
+    const forged = chains.unsignedDevice(store.projectId)
+    if (forged) throw damaged(`${reader.name} is damaged or was tampered with: records claiming to come from device ${forged.slice(0, 12)}… are not signed by it.`)
+    if (state.tail.state === 'damaged') {
+      throw damaged(
+        `${reader.name} has ${state.tail.bytes} bytes of unknown data after its last commit (${state.tail.reason}, at byte ${state.tail.at}). Its ${versions} records and ${blobs} photos up to that point are intact: \`ferry sync\` will use them and cut the rest off.`,
+      )
+    }
+    const last = state.commits.at(-1)
+    return {
+      file: filePath,
+      ok: true,
+      commits: state.commits.length,
+      devices: last?.clock.size ?? 0,
+      versions,
+      blobs,
+      blobBytes,
+      bytes: reader.size,
+      tail: state.tail,
+      media: state.commits[0]?.media ?? 'all',
+    }
+  } finally {
+    await reader.close()
+  }
+}

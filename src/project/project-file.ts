@@ -1,0 +1,62 @@
+import { readFileSync, writeFileSync, existsSync, openSync, readSync, closeSync } from 'node:fs'
+import path from 'node:path'
+import { badInput } from '../errors.js'
+import { PROJECT_SECRET_BYTES } from '../store/project-identity.js'
+import { readMapeoSettings } from './mapeosettings.js'
+
+/** What joining needs: the project's secret and its name. */
+export interface ProjectInvite {
+  name: string
+  secret: Buffer
+  source: 'ferryproject' | 'mapeosettings'
+}
+
+const FERRYPROJECT_FORMAT = 'ferry-project'
+
+/**
+ * Writes a `.ferryproject`: JSON with the project's name and secret key. Anyone holding it can join the project and
+ * read its sync files, so it is created owner-only (0600) and never overwrites an existing file.
+ */
+export function writeProjectFile(filePath: string, project: { name: string; secret: Buffer; id: string }): void {
+  if (existsSync(filePath)) throw badInput(`${filePath} already exists. Choose another name for the project file.`)
+  const body = { format: FERRYPROJECT_FORMAT, version: 1, name: project.name, projectId: project.id, projectKey: project.secret.toString('hex') }
+  writeFileSync(filePath, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+}
+
+/** Reads a `.ferryproject` or a Mapeo Desktop `.mapeosettings`, told apart by content, not by name. */
+export async function readProjectInvite(filePath: string): Promise<ProjectInvite> {
+  if (!existsSync(filePath)) throw badInput(`There is no file at ${filePath}. Check the name and try again.`)
+  const name = path.basename(filePath)
+  if (looksLikeTar(filePath)) {
+    const settings = await readMapeoSettings(filePath)
+    return { ...settings, source: 'mapeosettings' }
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(filePath, 'utf8'))
+  } catch {
+    throw badInput(`${name} is neither a Ferry project file (.ferryproject) nor a Mapeo configuration (.mapeosettings).`)
+  }
+  const p = parsed as { format?: unknown; name?: unknown; projectKey?: unknown }
+  if (p?.format !== FERRYPROJECT_FORMAT) throw badInput(`${name} is not a Ferry project file (.ferryproject).`)
+  return { name: typeof p.name === 'string' && p.name ? p.name : 'Unnamed project', secret: parseProjectKey(p.projectKey, name), source: 'ferryproject' }
+}
+
+export function parseProjectKey(value: unknown, fileName: string): Buffer {
+  if (typeof value !== 'string' || !new RegExp(`^[0-9a-fA-F]{${PROJECT_SECRET_BYTES * 2}}$`).test(value)) {
+    throw badInput(`${fileName} has no valid project key (64 hexadecimal characters expected). Ask for a fresh copy of the file.`)
+  }
+  return Buffer.from(value, 'hex')
+}
+
+// A POSIX tar has "ustar" at byte 257 of its first header.
+function looksLikeTar(filePath: string): boolean {
+  const fd = openSync(filePath, 'r')
+  try {
+    const head = Buffer.alloc(265)
+    const n = readSync(fd, head, 0, head.length, 0)
+    return n >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar'
+  } finally {
+    closeSync(fd)
+  }
+}

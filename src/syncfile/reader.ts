@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto'
+import path from 'node:path'
+import { damaged, diskError, FerryError } from '../errors.js'
+import type { Disk, DiskFile } from '../fs/disk.js'
+import { ChunkCipher } from './chunk-crypto.js'
+import { decodeCommit, type Commit } from './commit.js'
+import { FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES, isChunkKind, MAX_CIPHERTEXT, ChunkKind } from './format.js'
+import { parseHeader, type FileHeader } from './header.js'
+
+export interface Chunk {
+  offset: number
+  kind: ChunkKind
+  plaintext: Buffer
+}
+
+/** What lies after the last valid commit. */
+export type Tail =
+  | { state: 'clean' }
+  /** An interrupted append: complete valid chunks, then an incomplete one or zeros. Ignored; cut by the next write. */
+  | { state: 'torn'; bytes: number }
+  /** Bytes that are not an interrupted Ferry write: damage or foreign data. Ignored by sync, reported by verify. */
+  | { state: 'damaged'; bytes: number; at: number; reason: string }
+
+export interface FileState {
+  /** Commits oldest first; empty for a file that holds only its header. */
+  commits: Commit[]
+  /** Where the content the last commit covers ends (just past its footer): the next append starts here. */
+  validEnd: number
+  tail: Tail
+}
+
+const READ_BLOCK = 4 * 1024 * 1024
+
+/**
+ * Reads a sync file. Everything read is treated as hostile: lengths are checked against limits and against the
+ * file's size before anything is allocated, every chunk is authenticated before it is parsed, and a failure is a
+ * FerryError('damaged') with a plain message (exit 4), never a crash.
+ */
+export class SyncFileReader {
+  private constructor(
+    readonly filePath: string,
+    readonly file: DiskFile,
+    readonly header: FileHeader,
+    readonly size: number,
+    private readonly cipher: ChunkCipher,
+  ) {}
+
+  /**
+   * Opens the file and checks its header. `expectProject` is the reader's project id: a file of another project
+   * throws FerryError('other-project') before any key is tried.
+   */
+  static async open(disk: Disk, filePath: string, secret: Buffer, expectProject: Buffer, describeProject: (id: Buffer) => string): Promise<SyncFileReader> {
+    const name = path.basename(filePath)
+    let file: DiskFile
+    try {
+      file = await disk.open(filePath, 'read')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FerryError('bad-input', `There is no file at ${filePath}. Check the name and try again.`)
+      if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new FerryError('bad-input', `${filePath} is a folder, not a sync file.`)
+      throw diskError(err, filePath)
+    }
+    try {
+      const size = await file.size()
+      const head = Buffer.alloc(Math.min(size, HEADER_BYTES))
+      await readFully(file, head, 0, filePath)
+      if (size === 0) throw damaged(`${name} is empty: the copy was cut off before anything was written. Copy it again.`)
+      const header = parseHeader(head, name)
+      if (!header.projectId.equals(expectProject)) {
+        throw new FerryError('other-project', `${name} belongs to another project (${describeProject(header.projectId)}), not to this one. Nothing was changed. Sync it on a computer of that project, or join that project first.`)
+      }
+      return new SyncFileReader(filePath, file, header, size, new ChunkCipher(secret, header))
+    } catch (err) {
+      await file.close().catch(() => undefined)
+      throw err
+    }
+  }
+
+  get name(): string {
+    return path.basename(this.filePath)
+  }
+
+  async close(): Promise<void> {
+    await this.file.close().catch(() => undefined)
+  }
+
+  /**
+   * Finds the last valid commit and the history before it. Fast path: the footer at the very end points at the
+   * last commit. Otherwise (a torn tail) the chunk frames are walked from the start, which costs one small read per
+   * chunk and never reads the data.
+   */
+  async state(): Promise<FileState> {
+    const fast = await this.commitFromFooter(this.size)
+    if (fast) return { commits: await this.historyOf(fast), validEnd: this.size, tail: { state: 'clean' } }
+    // A complete footer at the very end means the writer finished a commit there: if that commit does not check
+    // out, committed data is damaged, and falling back to an earlier commit would cut it off.
+    if (this.size >= HEADER_BYTES + FOOTER_BYTES && (await this.readAt(this.size - 8, 8)).equals(FOOTER_MAGIC)) {
+      throw this.damagedAt(this.size - FOOTER_BYTES, 'its last commit fails its check')
+    }
+    return this.scan()
+  }
+
+  /** The commit whose footer ends at `end`, or undefined when there is none there. */
+  private async commitFromFooter(end: number): Promise<Commit | undefined> {
+    if (end < HEADER_BYTES + FRAME_BYTES + FOOTER_BYTES) return undefined
+    const footer = await this.readAt(end - FOOTER_BYTES, FOOTER_BYTES)
+    if (!footer.subarray(8).equals(FOOTER_MAGIC)) return undefined
+    const offset = Number(footer.readBigUInt64BE(0))
+    if (offset < HEADER_BYTES || offset > end - FOOTER_BYTES - FRAME_BYTES) return undefined
+    const found = await this.commitAt(offset)
+    if (!found || offset + found.chunkLength + FOOTER_BYTES !== end) return undefined
+    return found.commit
+  }
+
+  /** Reads and opens the commit chunk at `offset`. */
+  private async commitAt(offset: number): Promise<{ commit: Commit; chunkLength: number } | undefined> {
+    const frame = await this.readAt(offset, FRAME_BYTES)
+    const length = frame.readUInt32BE(0)
+    if (frame[4] !== ChunkKind.commit || length > MAX_CIPHERTEXT[ChunkKind.commit] || offset + FRAME_BYTES + length > this.size) return undefined
+    const plain = this.cipher.open(frame, await this.readAt(offset + FRAME_BYTES, length), offset)
+    const commit = plain && decodeCommit(plain, offset)
+    return commit ? { commit, chunkLength: FRAME_BYTES + length } : undefined
+  }
+
+  /** Follows `prev` links back to the first commit; every link must be consistent or the file is damaged. */
+  private async historyOf(last: Commit): Promise<Commit[]> {
+    const commits = [last]
+    let current = last
+    while (current.prev !== null) {
+      if (current.prev >= current.offset) throw this.damagedAt(current.offset, 'its commits are out of order')
+      const found = await this.commitAt(current.prev)
+      if (!found || found.commit.n !== current.n - 1) throw this.damagedAt(current.prev, 'an earlier commit is unreadable')
+      if (current.segmentStart !== found.commit.offset + found.chunkLength + FOOTER_BYTES) throw this.damagedAt(current.segmentStart, 'its commits do not line up')
+      commits.push(found.commit)
+      current = found.commit
+    }
+    if (current.n !== 1 || current.segmentStart !== HEADER_BYTES) throw this.damagedAt(HEADER_BYTES, 'its first commit is missing')
+    return commits.reverse()
+  }
+
+  /** Walks every frame from the header on, keeping the last complete commit and classifying what follows it. */
+  private async scan(): Promise<FileState> {
+    let offset = HEADER_BYTES
+    let last: Commit | undefined
+    let validEnd = HEADER_BYTES
+    const frame = Buffer.alloc(FRAME_BYTES)
+    while (offset < this.size) {
+      const remaining = this.size - offset
+      if (remaining < FRAME_BYTES) return this.tailFrom(last, validEnd, await this.tornOrDamaged(offset, 'ends inside a chunk frame'))
+      await readFully(this.file, frame, offset, this.filePath)
+      const kind = frame[4]!
+      const length = frame.readUInt32BE(0)
+      if (!isChunkKind(kind) || length > MAX_CIPHERTEXT[kind]) {
+        return this.tailFrom(last, validEnd, await this.tornOrDamaged(offset, 'holds data that is not a Ferry chunk'))
+      }
+      const chunkEnd = offset + FRAME_BYTES + length
+      if (chunkEnd > this.size) return this.tailFrom(last, validEnd, { state: 'torn', bytes: this.size - validEnd })
+      if (kind === ChunkKind.commit) {
+        const plain = this.cipher.open(frame, await this.readAt(offset + FRAME_BYTES, length), offset)
+        const commit = plain && decodeCommit(plain, offset)
+        if (!commit) return this.tailFrom(last, validEnd, { state: 'damaged', bytes: this.size - validEnd, at: offset, reason: 'a commit fails its check' })
+        if (chunkEnd + FOOTER_BYTES > this.size) return this.tailFrom(last, validEnd, { state: 'torn', bytes: this.size - validEnd })
+        const footer = await this.readAt(chunkEnd, FOOTER_BYTES)
+        if (!footer.subarray(8).equals(FOOTER_MAGIC) || Number(footer.readBigUInt64BE(0)) !== offset) {
+          return this.tailFrom(last, validEnd, await this.tornOrDamaged(chunkEnd, 'a commit has a damaged footer'))
+        }
+        last = commit
+        validEnd = chunkEnd + FOOTER_BYTES
+        offset = validEnd
+      } else {
+        offset = chunkEnd
+      }
+    }
+    return this.tailFrom(last, validEnd, { state: 'clean' })
+  }
+
+  private async tailFrom(last: Commit | undefined, validEnd: number, tail: Tail): Promise<FileState> {
+    const commits = last ? await this.historyOf(last) : []
+    if (tail.state !== 'clean' && validEnd === this.size) tail = { state: 'clean' }
+    return { commits, validEnd, tail }
+  }
+
+  /** Zeros (space a crash allocated but never wrote) count as an interrupted write; anything else is damage. */
+  private async tornOrDamaged(offset: number, reason: string): Promise<Tail> {
+    for (let at = offset; at < this.size; at += READ_BLOCK) {
+      const block = await this.readAt(at, Math.min(READ_BLOCK, this.size - at))
+      if (block.some((b) => b !== 0)) return { state: 'damaged', bytes: this.size - offset, at: offset, reason }
+    }
+    return { state: 'torn', bytes: this.size - offset }
+  }
+
+  /**
+   * Streams the chunks of one commit's segment, opened and authenticated, then checks the segment's hash against
+   * the commit. Memory stays bounded by one read block and one chunk.
+   */
+  async *segment(commit: Commit): AsyncGenerator<Chunk> {
+    const hasher = createHash('sha256')
+    let offset = commit.segmentStart
+    const end = commit.offset
+    let block: Buffer = Buffer.alloc(0)
+    let blockStart = offset
+    const take = async (at: number, length: number): Promise<Buffer> => {
+      if (at + length > end) throw this.damagedAt(at, 'a chunk runs past its commit')
+      if (at < blockStart || at + length > blockStart + block.length) {
+        block = await this.readAt(at, Math.max(length, Math.min(READ_BLOCK, end - at)))
+        blockStart = at
+      }
+      return block.subarray(at - blockStart, at - blockStart + length)
+    }
+    while (offset < end) {
+      const frame = await take(offset, FRAME_BYTES)
+      const kind = frame[4]!
+      const length = frame.readUInt32BE(0)
+      if (!isChunkKind(kind) || kind === ChunkKind.commit || length > MAX_CIPHERTEXT[kind]) throw this.damagedAt(offset, 'a chunk header is damaged')
+      const body = await take(offset + FRAME_BYTES, length)
+      hasher.update(frame)
+      hasher.update(body)
+      const plaintext = this.cipher.open(frame, body, offset)
+      if (!plaintext) throw this.damagedAt(offset, 'a chunk fails its check')
+      yield { offset, kind, plaintext }
+      offset += FRAME_BYTES + length
+    }
+    if (!hasher.digest().equals(commit.segmentHash)) throw this.damagedAt(commit.segmentStart, 'a part of it does not match its commit')
+  }
+
+  damagedAt(offset: number, what: string): FerryError {
+    return damaged(`${this.name} is damaged: ${what} (at byte ${offset}). Nothing was changed. Use another copy of the file, or run \`ferry verify\` for details.`)
+  }
+
+  private async readAt(position: number, length: number): Promise<Buffer> {
+    const buffer = Buffer.allocUnsafe(length)
+    await readFully(this.file, buffer, position, this.filePath)
+    return buffer
+  }
+}
+
+async function readFully(file: DiskFile, buffer: Buffer, position: number, filePath: string): Promise<void> {
+  let done = 0
+  while (done < buffer.length) {
+    let n: number
+    try {
+      n = await file.read(buffer, done, buffer.length - done, position + done)
+    } catch (err) {
+      throw diskError(err, filePath)
+    }
+    if (n === 0) throw damaged(`${path.basename(filePath)} ended while it was being read (was it changed or removed?). Nothing was changed; try again.`)
+    done += n
+  }
+}
