@@ -23,12 +23,15 @@ export function requestDaemon(dataDir: string, request: Request, onProgress?: (p
       fn()
     }
     socket.once('connect', () => socket.write(JSON.stringify(request) + '\n'))
-    socket.once('error', (err: NodeJS.ErrnoException) => {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
       const noDaemon = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'].includes(err.code ?? '')
       finish(() => reject(noDaemon ? new NoDaemon(err.message) : err))
     })
     socket.once('close', () => finish(() => reject(new FerryError('io', 'Ferry\'s daemon stopped before it answered. Try again.'))))
-    readline.createInterface({ input: socket }).on('line', (line) => {
+    const lines = readline.createInterface({ input: socket })
+    // readline re-emits the socket's errors; they are handled above.
+    lines.on('error', () => undefined)
+    lines.on('line', (line) => {
       const reply = JSON.parse(line) as Reply
       if (reply.type === 'progress') onProgress?.(reply.progress)
       else if (reply.type === 'result') finish(() => resolve(reply.data))

@@ -37,6 +37,7 @@ export class ControlServer {
     socket.on('close', () => this.sockets.delete(socket))
     socket.on('error', () => undefined)
     const lines = readline.createInterface({ input: socket })
+    lines.on('error', () => undefined)
     lines.on('line', (line) => void this.answer(socket, line))
   }
 

@@ -65,11 +65,16 @@ export class Daemon {
     attachDriveConsumer(this)
     attachCandidateConsumer(this)
     attachNotifyConsumer(this)
+    // A file just synced (or that failed) is not offered again as is; unless its drive went away meanwhile, in which
+    // case plugging it back in offers it afresh.
+    const settle = async (job: JobView) => {
+      if (job.drive === null || this.driveOf(job.path)) await this.markHandled(job.path)
+    }
     this.events.on('job-finished', async ({ job, report }) => {
       if (job.kind === 'sync') this.lastSync = { file: job.path, at: new Date().toISOString(), report }
-      await this.markHandled(job.path)
+      await settle(job)
     })
-    this.events.on('job-failed', async ({ job }) => this.markHandled(job.path))
+    this.events.on('job-failed', async ({ job }) => settle(job))
   }
 
   get engine(): SyncEngine {
