@@ -93,6 +93,9 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   log.info('Ferry daemon stopped')
   process.off('SIGTERM', onSignal)
   process.off('SIGINT', onSignal)
+  // Everything is closed; should a library still hold the event loop open, do not hang on it. unref(): this timer
+  // alone never keeps the process alive.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 3000).unref()
 }
 
 export type { Logger }
