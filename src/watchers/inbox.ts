@@ -57,7 +57,8 @@ export class InboxWatcher {
     try {
       if (!(await this.checks.isSyncFile(file))) return
       if (!(await this.checks.isReady(file))) {
-        this.log.debug({ file }, 'inbox file not complete yet; waiting for more writes')
+        // Once per pause in the copy: the person can see in the log why nothing was offered yet.
+        this.log.info({ file, size }, `${path.basename(file)} is still arriving in the inbox; waiting for the rest`)
         return
       }
     } catch (err) {
