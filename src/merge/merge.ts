@@ -36,6 +36,11 @@ export async function syncWithFile(store: Store, filePath: string, opts: SyncOpt
     let state: FileState
     try {
       state = await reader.state()
+      // Only a clean interrupted write may be cut off by the next append. Anything else after the last valid
+      // commit might be committed data whose footer was damaged: refuse rather than risk cutting it.
+      if (state.tail.state === 'damaged') {
+        throw reader.damagedAt(state.tail.at, `${state.tail.reason}, followed by ${state.tail.bytes} bytes Ferry cannot read`)
+      }
       received = await receive(store, reader, state, opts)
     } finally {
       await reader.close()

@@ -1,4 +1,3 @@
-import { Reader } from 'comapeocat'
 import path from 'node:path'
 import { badInput } from '../errors.js'
 
@@ -12,6 +11,8 @@ export interface CategorySet {
 /** Reads the categories and fields of a CoMapeo `.comapeocat` archive with the comapeocat package. */
 export async function readCategories(filePath: string): Promise<CategorySet> {
   const fileName = path.basename(filePath)
+  // Loaded only here: comapeocat pulls in svgo and friends, a third of a second on every other command.
+  const { Reader } = await import('comapeocat')
   const reader = new Reader(filePath)
   try {
     await reader.opened()

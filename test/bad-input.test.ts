@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { CLI, ferry, ferryOk } from './helpers/cli.js'
+import { tempDir } from './helpers/tmp.js'
+
+/** One plain sentence on stderr: no stack trace, no "Error:" dump, a single line. */
+function expectPlainSentence(stderr: string): void {
+  const lines = stderr.trim().split('\n')
+  expect(lines).toHaveLength(1)
+  expect(lines[0]).toMatch(/^ferry: \S.*[.)]$/)
+  expect(stderr).not.toMatch(/\n\s+at /)
+}
+
+function setup() {
+  const root = tempDir()
+  const data = path.join(root, 'data')
+  ferryOk(['--data-dir', data, 'init'])
+  ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--tag', 'type=before'])
+  const exportNow = () => {
+    ferryOk(['--data-dir', data, 'export', path.join(root, 'now.json')])
+    return ferryOk(['--data-dir', data, '--json', 'list'])
+  }
+  return { root, data, before: exportNow(), exportNow }
+}
+
+const validDoc = {
+  docId: 'f'.repeat(64),
+  schemaName: 'observation',
+  createdAt: '2024-01-01T00:00:00.000Z',
+  updatedAt: '2024-01-01T00:00:00.000Z',
+  links: [],
+  deleted: false,
+  lat: 1,
+  lon: 2,
+  tags: {},
+  attachments: [],
+}
+
+describe('bad input: exit code, one plain sentence, nothing written', () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['malformed JSON', '[{"docId": ', /not valid JSON/],
+    ['a non-array', '{"hello": "world"}', /neither a JSON array/],
+    ['a document failing the schema', JSON.stringify([validDoc, { ...validDoc, docId: 'e'.repeat(64), tags: 'not an object' }]), /Document 2 .*eeeeeeee.*tags/],
+    ['a document of another schema', JSON.stringify([{ ...validDoc, schemaName: 'preset' }]), /not an observation/],
+  ]
+  for (const [what, content, message] of cases) {
+    it(`import of ${what} → exit 2`, () => {
+      const { root, data, before, exportNow } = setup()
+      writeFileSync(path.join(root, 'bad.json'), content)
+      const result = ferry(['--data-dir', data, 'import', path.join(root, 'bad.json')])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(message)
+      expectPlainSentence(result.stderr)
+      expect(exportNow()).toBe(before)
+    })
+  }
+
+  it('an unreadable photo → exit 2, no observation added', () => {
+    const { root, data, before, exportNow } = setup()
+    // (Tests run as root in CI, where file permissions cannot make a file unreadable: a missing file and a folder
+    // stand in for the photo that cannot be read.)
+    for (const photo of [path.join(root, 'nope.jpg'), root]) {
+      const result = ferry(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--photo', photo])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(/Cannot read the photo/)
+      expectPlainSentence(result.stderr)
+    }
+    expect(exportNow()).toBe(before)
+  })
+
+  it('a missing data folder → exit 2 saying to run init', () => {
+    const root = tempDir()
+    const result = ferry(['--data-dir', path.join(root, 'nothing-here'), 'list'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/ferry init/)
+    expectPlainSentence(result.stderr)
+  })
+
+  it('bad coordinates and a bad tag → exit 2', () => {
+    const { data, before, exportNow } = setup()
+    for (const args of [
+      ['add', '--lat', '91', '--lon', '0'],
+      ['add', '--lat', 'north', '--lon', '0'],
+      ['add', '--lat', '1', '--lon', '2', '--tag', 'novalue'],
+    ]) {
+      const result = ferry(['--data-dir', data, ...args])
+      expect(result.code).toBe(2)
+      expectPlainSentence(result.stderr)
+    }
+    expect(exportNow()).toBe(before)
+  })
+
+  it('a second writer is refused with "busy" while the first holds the data folder', async () => {
+    const { root, data, before, exportNow } = setup()
+    // A real second process holds the writer lock: a sync stalled reading from a FIFO that nobody writes yet.
+    const fifo = path.join(root, 'slow.ferry')
+    const { execFileSync } = await import('node:child_process')
+    execFileSync('mkfifo', [fifo])
+    const holder = spawn(process.execPath, [CLI, '--data-dir', data, 'sync', fifo], { stdio: 'ignore' })
+    try {
+      const lock = path.join(data, 'writer.lock')
+      const { existsSync } = await import('node:fs')
+      await expect.poll(() => existsSync(lock), { timeout: 10_000 }).toBe(true)
+      const second = ferry(['--data-dir', data, 'add', '--lat', '3', '--lon', '4'])
+      expect(second.code).toBe(2)
+      expect(second.stderr).toMatch(/a sync is already running/)
+      expectPlainSentence(second.stderr)
+      expect(exportNow()).toBe(before)
+    } finally {
+      holder.kill('SIGKILL')
+    }
+  })
+
+  it('an unknown command or option → exit 2 with a hint', () => {
+    const result = ferry(['frobnicate'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/unknown command/)
+  })
+})

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+
+// Each test file gets its own per-user config folder, so tests never read or write the real one.
+const configDir = mkdtempSync(path.join(os.tmpdir(), 'ferry-test-config-'))
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs the real, built CLI as a user would. The per-user config folder is pointed into the test's temp folder
+ * so tests never touch the real one.
+ */
+export function ferry(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): CliResult {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FERRY_CONFIG_DIR: configDir, ...opts.env },
+    input: opts.input,
+    maxBuffer: 256 * 1024 * 1024,
+  })
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr }
+}
+
+/** Runs the CLI and fails the test with its stderr when it does not exit 0. */
+export function ferryOk(args: string[], opts: { env?: Record<string, string> } = {}): string {
+  const result = ferry(args, opts)
+  if (result.code !== 0) throw new Error(`ferry ${args.join(' ')} exited ${result.code}: ${result.stderr}`)
+  return result.stdout
+}
+
+export function ferryJson<T = unknown>(args: string[]): T {
+  return JSON.parse(ferryOk(['--json', ...args])) as T
+}
