@@ -77,6 +77,9 @@ export function attachNotifyConsumer(daemon: Daemon): void {
   })
   // Answered, dismissed or its drive gone: the bubble, if still up, goes too.
   events.on('prompt-removed', async ({ prompt }) => prompter.withdraw(prompt.id))
+  events.on('job-started', ({ job }) => {
+    log.info({ job: job.id, file: job.path }, `${job.kind === 'create' ? 'creating' : 'syncing'} ${job.path}`)
+  })
   events.on('job-finished', async ({ job, report }) => {
     const text = job.kind === 'create' ? createdText(job.path, job.drive, report) : syncedText(job.path, job.drive, report)
     log.info({ job: job.id, file: job.path, report }, text.title)
