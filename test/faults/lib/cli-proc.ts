@@ -1,0 +1,49 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { CLI } from '../../helpers/cli.js'
+
+/** The real CLI as a child process, for kill tests: started, optionally killed after `killAfterMs`, awaited. */
+export interface ChildOutcome {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stderr: string
+  ms: number
+  killed: boolean
+}
+
+export function ferryEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, FERRY_CONFIG_DIR: process.env.FERRY_TEST_CONFIG_DIR ?? '/nonexistent-ferry-config', ...extra }
+}
+
+export function runFerry(args: string[], opts: { killAfterMs?: number; timeoutMs?: number } = {}): Promise<ChildOutcome> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn(process.execPath, [CLI, ...args], { env: ferryEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    let killed = false
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const killTimer =
+      opts.killAfterMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+              killed = process.kill(child.pid, 'SIGKILL')
+            }
+          }, opts.killAfterMs)
+    // A hang bound, not a timing assertion: a sync that never ends is a failure.
+    const hang = setTimeout(() => {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL')
+      reject(new Error(`ferry ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 120_000} ms`))
+    }, opts.timeoutMs ?? 120_000)
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      clearTimeout(killTimer)
+      clearTimeout(hang)
+      resolve({ code, signal, stderr, ms: performance.now() - started, killed: killed && signal === 'SIGKILL' })
+    })
+  })
+}
+
+export function ferrySync(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: ferryEnv(), maxBuffer: 64 * 1024 * 1024 })
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
+}
