@@ -121,6 +121,11 @@ export class SyncFileReader {
     return commit ? { commit, chunkLength: FRAME_BYTES + length } : undefined
   }
 
+  private async footerPointsTo(at: number, commitOffset: number): Promise<boolean> {
+    const footer = await this.readAt(at, FOOTER_BYTES)
+    return footer.subarray(8).equals(FOOTER_MAGIC) && Number(footer.readBigUInt64BE(0)) === commitOffset
+  }
+
   /** Follows `prev` links back to the first commit; every link must be consistent or the file is damaged. */
   private async historyOf(last: Commit): Promise<Commit[]> {
     const commits = [last]
@@ -130,6 +135,7 @@ export class SyncFileReader {
       const found = await this.commitAt(current.prev)
       if (!found || found.commit.n !== current.n - 1) throw this.damagedAt(current.prev, 'an earlier commit is unreadable')
       if (current.segmentStart !== found.commit.offset + found.chunkLength + FOOTER_BYTES) throw this.damagedAt(current.segmentStart, 'its commits do not line up')
+      if (!(await this.footerPointsTo(found.commit.offset + found.chunkLength, found.commit.offset))) throw this.damagedAt(found.commit.offset + found.chunkLength, 'a commit has a damaged footer')
       commits.push(found.commit)
       current = found.commit
     }
