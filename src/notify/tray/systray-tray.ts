@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { chmod } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -22,6 +23,7 @@ const SEPARATOR: MenuItem = { title: '<SEPARATOR>', tooltip: '', enabled: true }
  */
 export class SystrayTray implements Tray {
   private exited = false
+  private stopping = false
 
   private constructor(
     private readonly tray: SysTrayType,
@@ -42,17 +44,22 @@ export class SystrayTray implements Tray {
     const root = { icon: trayIcon(view.state), title: '', tooltip: view.tooltip, items: menu.top.map((e) => e ?? SEPARATOR) as MenuItem[] }
     const tray = new SysTray({ menu: root, debug: false, copyDir: false })
     const self = new SystrayTray(tray, menu, root, log)
-    const exited = new Promise<never>((_resolve, reject) => {
-      tray.onExit((code: number | null, signal: string | null) => {
-        self.exited = true
-        reject(new Error(`the tray program exited (code ${code}, signal ${signal})`))
-      })
-      tray.onError((err: Error) => reject(err))
-    })
-    exited.catch(() => undefined)
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error('the tray did not start in time')), READY_TIMEOUT_MS)))
+    timeout.catch(() => undefined)
+    // systray2 spawns its program asynchronously (after locating and chmod-ing it): wait for the child to exist,
+    // then watch the child itself, since ready() never settles when it exits.
+    let exited: Promise<never>
     try {
+      const child = await Promise.race([waitForChild(tray), timeout])
+      exited = new Promise<never>((_resolve, reject) => {
+        child.once('exit', (code, signal) => {
+          self.exited = true
+          reject(new Error(`the tray program exited (code ${code}, signal ${signal})`))
+        })
+        child.once('error', (err) => reject(err))
+      })
+      exited.catch(() => undefined)
       await Promise.race([tray.ready(), exited, timeout])
     } catch (err) {
       await self.stop()
@@ -62,6 +69,7 @@ export class SystrayTray implements Tray {
     }
     // After a good start, the tray program going away (display closed) leaves the daemon running headless.
     exited.catch((err: Error) => {
+      if (self.stopping) return
       log.warn({ reason: err.message }, 'the tray icon went away; Ferry keeps running without it')
       onGone()
     })
@@ -94,6 +102,7 @@ export class SystrayTray implements Tray {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true
     if (this.exited) return
     const child = this.tray.process
     let timer: NodeJS.Timeout | undefined
@@ -103,6 +112,13 @@ export class SystrayTray implements Tray {
     clearTimeout(timer)
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     this.exited = true
+  }
+}
+
+async function waitForChild(tray: SysTrayType): Promise<ChildProcess> {
+  for (;;) {
+    if (tray.process) return tray.process
+    await new Promise((r) => setTimeout(r, 10))
   }
 }
 

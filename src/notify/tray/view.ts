@@ -7,7 +7,7 @@ export function trayView(daemon: Daemon): TrayView {
   const status = daemon.status()
   const running = daemon.jobs.running()
   const state = running ? 'syncing' : status.pending.length > 0 ? 'attention' : 'idle'
-  const observations = status.observations === null ? '' : ` · ${status.observations} observations`
+  const observations = status.observations === null ? '' : ` · ${status.observations} observation${status.observations === 1 ? '' : 's'}`
   const last = status.lastSync ? ` · last sync ${new Date(status.lastSync.at).toLocaleString()}` : ''
   const statusLine = `${status.project?.name ?? 'Ferry'}${observations}${last}`
   let tooltip = `Ferry — ${status.project?.name ?? ''}`

@@ -17,9 +17,19 @@ export function hasBinary(name: string): boolean {
   }
 }
 
+/** A shared library the dynamic linker can find (systray2's tray program needs GTK 3 and libayatana-appindicator3). */
+export function hasLibrary(soname: string): boolean {
+  try {
+    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8' }).includes(soname)
+  } catch {
+    return false
+  }
+}
+
 /** Returns null when all is there, else a sentence naming what is missing. */
-export function missing(opts: { root?: boolean; binaries?: string[]; files?: string[] }): string | null {
+export function missing(opts: { root?: boolean; binaries?: string[]; files?: string[]; libraries?: string[] }): string | null {
   const gaps: string[] = []
+  for (const lib of opts.libraries ?? []) if (!hasLibrary(lib)) gaps.push(lib)
   if (opts.root && process.getuid?.() !== 0) gaps.push('root (for loop mounts)')
   for (const bin of opts.binaries ?? []) if (!hasBinary(bin)) gaps.push(bin)
   for (const file of opts.files ?? []) if (!existsSync(file)) gaps.push(file)
