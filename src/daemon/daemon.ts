@@ -187,7 +187,9 @@ export class Daemon {
     this.log.info(paused ? 'watching paused' : 'watching resumed')
     this.events.emit('paused-changed', { paused })
     // Resuming looks at what is there now, as if every drive had just been plugged in.
-    if (!paused) for (const drive of this.driveWatcher.drives()) this.events.emit('drive-added', { drive })
+    if (paused) return
+    for (const drive of this.driveWatcher.drives()) this.events.emit('drive-added', { drive })
+    void this.inbox?.rescan()
   }
 
   driveOf(file: string): Drive | undefined {

@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'chokidar'
-import { stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from 'pino'
 
@@ -35,6 +35,12 @@ export class InboxWatcher {
     watcher.on('unlink', (file) => this.cancel(file))
     watcher.on('error', (err) => this.log.warn({ err }, 'inbox watcher error'))
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
+  }
+
+  /** Looks at every file in the folder again (after a pause, files that arrived meanwhile are offered). */
+  async rescan(): Promise<void> {
+    const entries = await readdir(this.folder, { withFileTypes: true }).catch(() => [])
+    for (const entry of entries) if (entry.isFile() && !entry.name.startsWith('.')) this.schedule(path.join(this.folder, entry.name))
   }
 
   private cancel(file: string): void {

@@ -172,3 +172,17 @@ describe('Daemon inbox', () => {
     expect(daemon.status().pending).toEqual([])
   })
 })
+
+describe('Daemon pause', () => {
+  it('while paused nothing is offered; resuming offers what arrived meanwhile', async () => {
+    daemon.setPaused(true)
+    drives.set([kingston])
+    const file = path.join(root, 'inbox', 'while-paused.ferry')
+    await writeFile(file, fakeSyncFile('proj-1'))
+    await until(() => daemon.status().drives.length === 1, 'the drive seen while paused')
+    expect(daemon.status()).toMatchObject({ paused: true, pending: [] })
+    daemon.setPaused(false)
+    await until(() => daemon.status().pending.length === 3, 'two drive prompts and one inbox prompt')
+    expect(daemon.status().pending.map((p) => path.basename(p.path)).sort()).toEqual(['field.ferry', 'team.ferry', 'while-paused.ferry'])
+  })
+})
