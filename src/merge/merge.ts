@@ -82,6 +82,8 @@ function mediaPolicyOf(state: FileState): MediaPolicy {
 
 // ---- step 2: file → database ----
 
+const STAGE_BATCH_BYTES = 16 * 1024 * 1024
+
 async function receive(store: Store, reader: SyncFileReader, state: FileState, opts: SyncOptions): Promise<TransferCounts> {
   const ours = store.clock()
   const needed = segmentsNeeded(store, state.commits, ours)
@@ -90,12 +92,30 @@ async function receive(store: Store, reader: SyncFileReader, state: FileState, o
 
   const total = needed.reduce((sum, s) => ({ versions: sum.versions + s.newVersions, bytes: sum.bytes + s.commit.offset - s.commit.segmentStart }), { versions: 0, bytes: 0 })
   const progress = new ProgressReporter('receiving', total, opts.onProgress)
-  await store.clearIncoming()
+  await store.discardIncoming()
   store.media.clearTemp()
+  try {
+    return await receiveSegments(store, reader, needed, ours, progress, opts, counts)
+  } catch (err) {
+    await store.discardIncoming()
+    throw err
+  }
+}
+
+async function receiveSegments(
+  store: Store,
+  reader: SyncFileReader,
+  needed: Array<{ commit: Commit; newVersions: number }>,
+  ours: Map<string, { seq: number; hash: Buffer }>,
+  progress: ProgressReporter,
+  opts: SyncOptions,
+  counts: TransferCounts,
+): Promise<TransferCounts> {
   const chains = new VersionChains(ours)
   const sink = mediaStoreSink(store)
-  const staged: Promise<boolean>[] = []
   const newBlobs: Array<{ hash: string; size: number }> = []
+  let lastStaged: Promise<boolean> | undefined
+  let stagedAtLastWait = 0
 
   for (const { commit } of needed) {
     const blobs = new BlobAssembly(new Map(commit.blobs.map((b) => [b.hash, b.size])), sink)
@@ -109,7 +129,7 @@ async function receive(store: Store, reader: SyncFileReader, state: FileState, o
             const checked = chains.accept(envelope)
             if ('problem' in checked) throw reader.damagedAt(chunk.offset, checked.problem)
             if ('known' in checked) continue
-            staged.push(store.stageIncoming(checked.version))
+            lastStaged = store.stageIncoming(checked.version, checked.hash)
             counts.versions++
             counts.bytes += envelope.length
             progress.add(1, 0)
@@ -119,6 +139,12 @@ async function receive(store: Store, reader: SyncFileReader, state: FileState, o
           if (problem) throw reader.damagedAt(chunk.offset, problem)
         }
         progress.add(0, chunk.plaintext.length)
+        // Backpressure: every 16 MiB, let LMDB take what was staged before reading more, so memory stays flat
+        // (awaiting every chunk would cost a commit per chunk).
+        if (lastStaged && counts.bytes - stagedAtLastWait > STAGE_BATCH_BYTES) {
+          await lastStaged
+          stagedAtLastWait = counts.bytes
+        }
       }
       const problem = await blobs.end()
       if (problem) throw reader.damagedAt(commit.offset, problem)
@@ -134,7 +160,6 @@ async function receive(store: Store, reader: SyncFileReader, state: FileState, o
   const forged = chains.unsignedDevice(store.projectId)
   if (forged) throw damaged(`${reader.name} is damaged or was tampered with: records claiming to come from device ${forged.slice(0, 12)}… are not signed by it. Nothing was changed.`)
 
-  await Promise.all(staged)
   progress.phase('flushing')
   await store.commitIncoming(newBlobs)
   counts.blobs = newBlobs.length

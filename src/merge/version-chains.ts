@@ -25,7 +25,7 @@ export class VersionChains {
    * Checks one envelope. Returns the version when it is new, null when it is one the receiver already holds,
    * or a problem.
    */
-  accept(envelope: Buffer): { version: Version } | { known: true } | { problem: string } {
+  accept(envelope: Buffer): { version: Version; hash: Buffer } | { known: true } | { problem: string } {
     const opened = openEnvelope(envelope)
     if (!opened.ok) return { problem: `a record is unreadable (${opened.reason})` }
     const version = opened.version
@@ -38,9 +38,10 @@ export class VersionChains {
     if (version.value.schemaName !== 'observation' || !validate('observation', version.value)) {
       return { problem: `observation ${version.docId.slice(0, 12)}… is not a valid document` }
     }
-    this.tips.set(version.deviceId, { seq: version.seq, hash: envelopeHash(envelope) })
+    const hash = envelopeHash(envelope)
+    this.tips.set(version.deviceId, { seq: version.seq, hash })
     this.newest.set(version.deviceId, version)
-    return { version }
+    return { version, hash }
   }
 
   /** The first device whose newest received version is not signed by that device, if any. */

@@ -10,7 +10,7 @@ import { isLive, withVersion, type DocState } from './doc-state.js'
 import { MediaStore } from './media-store.js'
 import { PROJECT_SECRET_BYTES, projectIdOf } from './project-identity.js'
 import type { StoreInfo } from './store-api.js'
-import { envelopeHash, openEnvelope, parseVersionId, sealVersion, type Version, type VersionBody } from './version.js'
+import { envelopeHash, openEnvelope, parseVersionId, sealVersion, versionIdOf, type Version, type VersionBody } from './version.js'
 import { acquireWriterLock } from './writer-lock.js'
 
 /** The newest version a device holds of its own log, and that version's envelope hash (the chain's tip). */
@@ -26,6 +26,19 @@ export interface LocalChange {
   updatedAt?: string
   deleted?: boolean
   value: VersionBody['value']
+}
+
+/** What indexing a version needs, without decoding it again. */
+interface VersionSummary {
+  versionId: string
+  docId: string
+  links: string[]
+  deleted: boolean
+  updatedAt: string
+}
+
+interface StagedSummary extends Omit<VersionSummary, 'versionId'> {
+  hash: Buffer
 }
 
 interface ProjectRecord {
@@ -46,7 +59,7 @@ export const DEFAULT_PROJECT_NAME = 'My field project'
  * - `docs`      docId → DocState (heads with winner summaries), iterated in docId order for export.
  * - `superseded` versionId → true once a held version links to it (makes head tracking order-independent).
  * - `blobs`     sha256 hex → size, for blobs whose files are durably in the media store.
- * - `incoming`  [deviceId, seq] → envelope: versions received from a sync file and verified, not yet visible.
+ * - `incoming`  [deviceId, seq] → summary of a version received from a sync file, verified, not yet visible.
  * - `meta`      project, device key, categories, live-document count.
  */
 export class Store {
@@ -65,7 +78,7 @@ export class Store {
     private readonly docs: Database<DocState, string>,
     private readonly superseded: Database<true, string>,
     private readonly blobs: Database<number, string>,
-    private readonly incoming: Database<Buffer, [string, number]>,
+    private readonly incoming: Database<StagedSummary, [string, number]>,
     private readonly meta: Database<unknown, string>,
   ) {
     const project = meta.get('project') as ProjectRecord
@@ -130,7 +143,7 @@ export class Store {
       docs: env.openDB<DocState, string>('docs', {}),
       superseded: env.openDB<true, string>('superseded', {}),
       blobs: env.openDB<number, string>('blobs', {}),
-      incoming: env.openDB<Buffer, [string, number]>('incoming', binary),
+      incoming: env.openDB<StagedSummary, [string, number]>('incoming', { keyEncoding: 'ordered-binary' }),
       meta: env.openDB<unknown, string>('meta', {}),
     }
   }
@@ -270,52 +283,72 @@ export class Store {
     return ids
   }
 
-  /** Adds a verified version to the log and updates its document. Runs inside a write transaction. */
+  /** Adds a version to the log and updates its document. Runs inside a write transaction. */
   private applyVersion(version: Version): void {
     this.versions.putSync([version.deviceId, version.seq], version.envelope)
+    this.adjustLiveCount(this.indexVersion(version))
+  }
+
+  /** Updates the document a version belongs to; returns the change in live documents (−1, 0 or 1). */
+  private indexVersion(version: VersionSummary): number {
     for (const link of version.links) this.superseded.putSync(link, true)
     const before = this.docs.get(version.docId)
     const after = withVersion(before, version, this.superseded.get(version.versionId) === true)
     this.docs.putSync(version.docId, after)
-    const change = Number(isLive(after)) - Number(isLive(before))
+    return Number(isLive(after)) - Number(isLive(before))
+  }
+
+  private adjustLiveCount(change: number): void {
     if (change !== 0) this.meta.putSync('liveCount', this.countObservations() + change)
   }
 
-  // ---- receiving from a sync file: stage verified versions, then make them visible in one transaction ----
+  // ---- receiving from a sync file ----
+  //
+  // Verified envelopes are written straight into `versions` (where nothing looks beyond a device's clock, so they
+  // stay invisible) and a small summary of each goes into `incoming`. commitIncoming then indexes them all and
+  // moves the clocks in one transaction: until it commits, the received data is invisible; after, all of it is
+  // there. Each envelope is decoded and written once.
 
-  /** Drops anything staged by an earlier merge that did not finish. */
-  async clearIncoming(): Promise<void> {
-    await this.incoming.clearAsync()
+  /** Removes what an earlier merge staged and never committed (a crash, a failed check). */
+  async discardIncoming(): Promise<void> {
+    await this.incoming.committed
+    await this.versions.committed
+    this.env.transactionSync(() => {
+      for (const { key } of this.incoming.getRange()) {
+        const [deviceId, seq] = key
+        if (seq > (this.clockDb.get(deviceId)?.seq ?? 0)) this.versions.removeSync([deviceId, seq])
+      }
+      this.incoming.clearSync()
+    })
   }
 
-  stageIncoming(version: Version): Promise<boolean> {
-    return this.incoming.put([version.deviceId, version.seq], version.envelope)
+  /** Stages one verified version; resolves when LMDB has taken it (callers await in batches, for backpressure). */
+  stageIncoming(version: Version, hash: Buffer): Promise<boolean> {
+    const summary: StagedSummary = { docId: version.docId, links: version.links, deleted: version.deleted, updatedAt: version.updatedAt, hash }
+    void this.versions.put([version.deviceId, version.seq], version.envelope)
+    return this.incoming.put([version.deviceId, version.seq], summary)
   }
 
   /**
    * Makes every staged version and the given blobs visible in one LMDB transaction, then waits until it is durable.
-   * Each device's chain is checked again against the clock inside the transaction; any break aborts it all.
+   * Each device's staged range must continue its clock exactly; anything else aborts it all.
    */
   async commitIncoming(newBlobs: ReadonlyArray<{ hash: string; size: number }>): Promise<number> {
     await this.incoming.committed
+    await this.versions.committed
     const applied = this.env.transactionSync(() => {
       const tips = new Map<string, ClockEntry>()
       let count = 0
+      let liveChange = 0
       for (const { key, value } of this.incoming.getRange()) {
         const [deviceId, seq] = key
         const tip = tips.get(deviceId) ?? this.clockDb.get(deviceId)
-        const expectedSeq = (tip?.seq ?? 0) + 1
-        if (seq < expectedSeq) continue
-        const opened = openEnvelope(Buffer.from(value))
-        if (!opened.ok || seq !== expectedSeq) throw new Error(`staged versions of ${deviceId} are not contiguous`)
-        const prev = opened.version.prev ? Buffer.from(opened.version.prev) : null
-        if ((prev === null) !== (tip === undefined) || (prev && tip && !prev.equals(Buffer.from(tip.hash)))) {
-          throw new Error(`staged versions of ${deviceId} do not continue its chain`)
-        }
-        this.applyVersion(opened.version)
-        tips.set(deviceId, { seq, hash: envelopeHash(opened.version.envelope) })
+        if (seq !== (tip?.seq ?? 0) + 1) throw new Error(`staged versions of ${deviceId} do not continue its clock`)
+        liveChange += this.indexVersion({ ...value, versionId: versionIdOf(deviceId, seq) })
+        tips.set(deviceId, { seq, hash: Buffer.from(value.hash) })
         count++
       }
+      this.adjustLiveCount(liveChange)
       for (const [deviceId, tip] of tips) this.clockDb.putSync(deviceId, tip)
       for (const blob of newBlobs) this.blobs.putSync(blob.hash, blob.size)
       this.incoming.clearSync()
