@@ -13,7 +13,8 @@
 //   --cli PATH         the CLI to drive (default: dist/cli.js of this checkout, built by `npm run build`)
 //   --json             print one JSON object instead of the table
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rm, stat, statfs, symlink, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -78,18 +79,40 @@ if (opts.case?.length) {
   selected = CASES.filter((c) => opts.case.includes(c.key))
 }
 
-const CLI = opts.cli ? resolve(opts.cli) : join(ROOT, 'dist', 'cli.js')
-if (!existsSync(CLI)) {
-  log(`${CLI} does not exist: run \`npm run build\` first.`)
+const BUILT = opts.cli ? resolve(opts.cli) : join(ROOT, 'dist', 'cli.js')
+if (!existsSync(BUILT)) {
+  log(`${BUILT} does not exist: run \`npm run build\` first.`)
   process.exit(2)
 }
 if (!hasGnuTime()) log('GNU time (/usr/bin/time) is not installed: peak RSS will not be measured (apt-get install time).')
 
 const workRoot = resolve(opts.dir ?? tmpdir())
 await mkdir(workRoot, { recursive: true })
+// A rebuild of dist/ during a long run must not change what is measured half-way: run a snapshot of it.
+const snapshot = opts.cli ? null : await snapshotDist()
+const CLI = snapshot ? join(snapshot, 'dist', 'cli.js') : BUILT
 const ferry = ferryRunner(CLI)
 const machine = describeMachine(workRoot)
 const problems = []
+
+/** Copies dist/ (and package.json, with node_modules linked) to a temporary folder; returns that folder. */
+async function snapshotDist() {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-cli-'))
+  await cp(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true })
+  await cp(join(ROOT, 'package.json'), join(dir, 'package.json'))
+  await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  return dir
+}
+
+function gitDescribe() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim()
+    return dirty ? `${head} + uncommitted changes in src/` : head
+  } catch {
+    return null
+  }
+}
 
 /** Disk the case needs at its peak: media in the source folder, both devices, the sync file and the cp copy. */
 function diskNeeded(c) {
@@ -332,6 +355,7 @@ const results = {
   machine,
   date: started.toISOString(),
   command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+  ferry: gitDescribe(),
   reps,
   cases,
   ...(profile ? { profile } : {}),
@@ -356,6 +380,8 @@ if (!opts['no-docs']) {
   await writeFile(CHART, chartSvg(merged))
   log(`wrote ${DOC} and ${CHART}`)
 }
+
+if (snapshot) await rm(snapshot, { recursive: true, force: true })
 
 if (problems.length) {
   log('Ferry commands that failed:')

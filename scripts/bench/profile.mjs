@@ -19,7 +19,12 @@ function where(url) {
 
 function group(url, name) {
   if (!url) return name.startsWith('(') ? name : '(native)'
-  if (url.startsWith('node:')) return 'node: ' + url.slice(5).split('/')[0]
+  if (url.startsWith('node:')) {
+    const parts = url.slice(5).split('/')
+    const area = parts[0] === 'internal' ? parts[1] : parts[0]
+    if (area === 'modules' || area === 'bootstrap' || area === 'main' || area === 'process') return 'node: module loading and start-up'
+    return `node: ${area === 'streams' ? 'stream' : area}`
+  }
   const nm = url.lastIndexOf('/node_modules/')
   if (nm >= 0) {
     const rest = url.slice(nm + 14).split('/')
