@@ -88,12 +88,12 @@ async function checkAfter(t: Template, op: Operation, target: string, error: unk
   const b = await Store.open(t.b)
   try {
     if (op === 'sync') {
-      const report = await verifySyncFile(a, t.file).catch((err: unknown) => err)
+      const report = await verifySyncFile(a, t.file).catch((err: unknown) => err as Error)
       if (report instanceof Error) problems.push(`file does not verify: ${report.message}`)
       else if (report.commits !== t.commitsBefore && report.commits !== t.commitsBefore + 1) problems.push(`file has ${report.commits} commits`)
     } else if (existsSync(target)) {
       // create writes under a temporary name and renames: the final name exists only when complete.
-      const report = await verifySyncFile(a, target).catch((err: unknown) => err)
+      const report = await verifySyncFile(a, target).catch((err: unknown) => err as Error)
       if (report instanceof Error) problems.push(`created file exists but does not verify: ${report.message}`)
       if (error !== undefined && !(report instanceof Error) && report.commits !== 1) problems.push('created file has no commit')
     }
