@@ -1,4 +1,6 @@
 import type { Command } from 'commander'
+import pino from 'pino'
+import type { MergeLog } from '../merge/types.js'
 import { resolveDataDir } from '../paths.js'
 import { Store } from '../store/store.js'
 import type { SyncProgress } from '../merge/types.js'
@@ -56,4 +58,9 @@ export function formatBytes(bytes: number): string {
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`
+}
+
+/** The CLI's log: silent unless --debug, then pino JSON lines on stderr (stdout stays the command's output). */
+export function cliLog(command: Command): MergeLog {
+  return pino({ level: globals(command).debug ? 'debug' : 'silent' }, pino.destination({ dest: 2, sync: true }))
 }

@@ -45,7 +45,9 @@ export async function syncWithFile(store: Store, filePath: string, opts: SyncOpt
     } finally {
       await reader.close()
     }
+    opts.log?.debug({ file: filePath, commits: state.commits.length, tail: state.tail.state, ...received, ms: Math.round(performance.now() - started) }, 'received from sync file')
     const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts)
+    opts.log?.debug({ file: filePath, ...sent, ms: Math.round(performance.now() - started) }, 'sent to sync file')
     return { file: filePath, received, sent, ms: Math.round(performance.now() - started) }
   }, 'sync')
 }

@@ -75,7 +75,7 @@ export async function writeSegment(store: Store, writer: SegmentWriter, plan: Se
   }
   for (const range of plan.ranges) {
     for (const envelope of store.envelopes(range.deviceId, range.from, range.to)) {
-      batch.push(Buffer.from(envelope))
+      batch.push(envelope)
       batchBytes += envelope.length
       if (batchBytes >= RECORDS_CHUNK_TARGET) await flush()
     }

@@ -24,7 +24,13 @@ export interface SyncProgress {
   total: { versions: number; bytes: number }
 }
 
+/** The slice of a pino logger the merge uses (the daemon passes its own; the CLI one is quiet unless --debug). */
+export interface MergeLog {
+  debug(fields: Record<string, unknown>, message: string): void
+}
+
 export interface SyncOptions {
+  log?: MergeLog
   onProgress?: (progress: SyncProgress) => void
   /** Aborting stops the merge at the next safe point; nothing half-done becomes visible. */
   signal?: AbortSignal
