@@ -7,7 +7,7 @@
 //   --case KEY         run only this case (repeatable): 1k-100MB, 10k-500MB, 100k-100MB, 1k-2GB
 //   --reps N           repetitions per figure (default 3, at least 3 for the doc)
 //   --dir DIR          work folder (default: the OS temp folder); data and sync files live there
-//   --profile          also record `node --cpu-prof` of create and import on the first case
+//   --profile          also record `node --cpu-prof` of one create and one import in every case run
 //   --no-docs          do not rewrite docs/PERFORMANCE.md and the chart
 //   --keep             keep the generated data folders
 //   --cli PATH         the CLI to drive (default: dist/cli.js of this checkout, built by `npm run build`)
@@ -66,6 +66,11 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 const round = (x, d = 1) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** d)
+const peakMb = (kbs) => {
+  const v = kbs.filter((x) => x != null)
+  return v.length ? Math.round(Math.max(...v) / 1024) : null
+}
+const perOpMb = (byOp) => Object.fromEntries(Object.entries(byOp).map(([k, v]) => [k, peakMb(v)]))
 const fileSize = async (f) => (await stat(f)).size
 
 const reps = Math.max(1, Number.parseInt(opts.reps, 10) || 3)
@@ -190,6 +195,8 @@ async function runCase(c, { profile }) {
     const noops = []
     const cps = []
     const rss = { create: [], import: [], noop: [], delta: [] }
+    const anon = { create: [], import: [], noop: [], delta: [] }
+    const mapped = { create: [], import: [], noop: [], delta: [] }
     const reported = { create: [], import: [], noop: [], delta: [] }
     let noopBytes = 0
     let noopModified = false
@@ -205,6 +212,8 @@ async function runCase(c, { profile }) {
       const cr = await timed(d1, ['--json', 'create', file])
       create.push(cr.ms)
       rss.create.push(cr.rssKb)
+      anon.create.push(cr.anonKb)
+      mapped.create.push(cr.fileKb)
       reported.create.push(parseJsonOutput(cr.stdout)?.ms ?? null)
       const size = await fileSize(file)
       result.file_bytes = size
@@ -218,6 +227,8 @@ async function runCase(c, { profile }) {
       const im = await timed(d2, ['--json', 'sync', file])
       imports.push(im.ms)
       rss.import.push(im.rssKb)
+      anon.import.push(im.anonKb)
+      mapped.import.push(im.fileKb)
       const imJson = parseJsonOutput(im.stdout)
       reported.import.push(imJson?.ms ?? null)
       if (imJson && r === 1) result.import_received = imJson.received
@@ -230,6 +241,8 @@ async function runCase(c, { profile }) {
       const after = await stat(file)
       noops.push(no.ms)
       rss.noop.push(no.rssKb)
+      anon.noop.push(no.anonKb)
+      mapped.noop.push(no.fileKb)
       reported.noop.push(parseJsonOutput(no.stdout)?.ms ?? null)
       noopBytes = Math.max(noopBytes, after.size - before.size)
       if (after.mtimeMs !== before.mtimeMs || after.size !== before.size) noopModified = true
@@ -269,6 +282,8 @@ async function runCase(c, { profile }) {
       deltaBytes.push(grown)
       payloads.push(payload)
       rss.delta.push(ds.rssKb)
+      anon.delta.push(ds.anonKb)
+      mapped.delta.push(ds.fileKb)
       reported.delta.push(parseJsonOutput(ds.stdout)?.ms ?? null)
       log(`${c.key}: rep ${r}/${reps} 1% sync (${deltaCount} obs, ${dMedia.length} media) ${Math.round(ds.ms)} ms, wrote ${grown} B for a ${payload} B payload`)
       await rm(dmDir, { recursive: true, force: true })
@@ -292,7 +307,12 @@ async function runCase(c, { profile }) {
       create_ratio_in_process: median(reported.create) == null ? null : round(median(reported.create) / cp, 2),
       import_ratio_in_process: median(reported.import) == null ? null : round(median(reported.import) / cp, 2),
       peak_rss_mb: allRss.length ? Math.round(Math.max(...allRss) / 1024) : null,
-      rss_mb: Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, v.some((x) => x != null) ? Math.round(Math.max(...v.filter((x) => x != null)) / 1024) : null])),
+      // GNU time's peak counts LMDB's memory-mapped pages too; the sampled split says how much is the process's own.
+      peak_anon_mb: peakMb(Object.values(anon).flat()),
+      peak_mapped_mb: peakMb(Object.values(mapped).flat()),
+      rss_mb: perOpMb(rss),
+      anon_mb: perOpMb(anon),
+      mapped_mb: perOpMb(mapped),
       reported_ms: Object.fromEntries(Object.entries(reported).map(([k, v]) => [k, round(median(v))])),
       samples_ms: { create: create.map((x) => round(x)), import: imports.map((x) => round(x)), noop: noops.map((x) => round(x)), delta: deltas.map((x) => round(x)), cp_fsync: cps.map((x) => round(x)) },
     })
@@ -346,9 +366,10 @@ const started = new Date()
 log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ram_gb} GiB, Node ${machine.node}, ${machine.filesystem.type}`)
 log(`cases: ${selected.map((c) => c.key).join(', ')}; ${reps} repetitions each`)
 const cases = []
-for (const [i, c] of selected.entries()) cases.push(await runCase(c, { profile: opts.profile && i === 0 }))
+for (const c of selected) cases.push(await runCase(c, { profile: opts.profile }))
 
-const profile = cases.find((c) => c.profile)?.profile ?? null
+// Profiles by case key: { create, import } summaries.
+const profile = Object.fromEntries(cases.filter((c) => c.profile).map((c) => [c.key, c.profile]))
 for (const c of cases) delete c.profile
 const argv = process.argv.slice(2).filter((a) => a !== '--json')
 const results = {
@@ -358,7 +379,7 @@ const results = {
   ferry: gitDescribe(),
   reps,
   cases,
-  ...(profile ? { profile } : {}),
+  ...(Object.keys(profile).length ? { profile } : {}),
   ...(problems.length ? { problems } : {}),
 }
 
@@ -373,7 +394,11 @@ if (!opts['no-docs']) {
     }
     merged.cases.sort((a, b) => CASES.findIndex((c) => c.key === a.key) - CASES.findIndex((c) => c.key === b.key))
   }
-  if (!profile && prev.results?.profile) merged.profile = prev.results.profile
+  // Profiles of cases not profiled this time are kept too (an old single-case shape is dropped).
+  const oldProfiles = prev.results?.profile && !prev.results.profile.create ? prev.results.profile : {}
+  const keptProfiles = Object.fromEntries(Object.entries(oldProfiles).filter(([k]) => merged.cases.some((c) => c.key === k) && !(k in profile)))
+  merged.profile = { ...keptProfiles, ...profile }
+  if (!Object.keys(merged.profile).length) delete merged.profile
   delete merged.problems
   await mkdir(dirname(DOC), { recursive: true })
   await writeFile(DOC, markdown(merged, { keep: prev.keep }))

@@ -105,24 +105,33 @@ function targetsSection(cases) {
     }
     const t = checkTargets(c)
     const met = t.filter((x) => x.ok === true).map((x) => `${x.label} (${x.detail})`)
-    const missed = t.filter((x) => x.ok === false).map((x) => `${x.label} (${x.detail})`)
+    const missed = t.filter((x) => x.ok === false).map((x) => `${x.label} (${x.detail}${x.key === 'rss' && c.peak_anon_mb != null ? `, of which ${c.peak_anon_mb} MB the process's own and the rest mapped database pages` : ''})`)
     lines.push(`- **${c.name}**: ${missed.length ? `missed — ${missed.join('; ')}` : 'all targets met'}` +
       (met.length && missed.length ? `. Met: ${met.join('; ')}.` : '.'))
   }
   return lines.join('\n')
 }
 
-function profileSection(profile) {
-  if (!profile) return '_No profile in this run (`npm run bench -- --quick --profile` records one)._'
+function profileSection(profile, cases) {
+  const keys = profile ? Object.keys(profile).filter((k) => !['create', 'import'].includes(k)) : []
+  if (!keys.length) return '_No profile yet (`npm run bench -- --profile` records one per case)._'
+  keys.sort((a, b) => cases.findIndex((c) => c.key === a) - cases.findIndex((c) => c.key === b))
   const parts = []
-  for (const [op, p] of Object.entries(profile)) {
-    if (!p || p.error) {
-      parts.push(`**${op}**: ${p?.error ?? 'no profile'}`)
-      continue
+  for (const key of keys) {
+    const name = cases.find((c) => c.key === key)?.name ?? key
+    for (const [op, p] of Object.entries(profile[key])) {
+      if (!p || p.error) {
+        parts.push(`**${name}, ${op}**: ${p?.error ?? 'no profile'}`, '')
+        continue
+      }
+      parts.push(`**${name}, ${op}** (${p.total_ms} ms sampled; self time):`, '',
+        mdTable(['package / area', 'ms', 'share', 'function', 'ms', 'share'],
+          Array.from({ length: 8 }, (_, i) => {
+            const g = p.groups[i]
+            const f = p.functions[i]
+            return [g?.name ?? '', g?.ms ?? '', g ? `${g.share}%` : '', f ? `\`${f.name}\`` : '', f?.ms ?? '', f ? `${f.share}%` : '']
+          })), '')
     }
-    parts.push(`**${op}** (${p.case}, ${p.total_ms} ms sampled in the Ferry process; self time):`, '',
-      mdTable(['package / area', 'ms', 'share'], p.groups.slice(0, 8).map((g) => [g.name, g.ms, `${g.share}%`])), '',
-      mdTable(['function', 'ms', 'share'], p.functions.slice(0, 10).map((f) => [`\`${f.name}\``, f.ms, `${f.share}%`])), '')
   }
   return parts.join('\n')
 }
@@ -149,7 +158,7 @@ export function readPrevious(markdown) {
   return { keep, results }
 }
 
-const DEFAULT_KEEP = `_Fill in from \`npm run bench -- --quick --profile\` (the profile tables below) and \`node --cpu-prof\`:
+const DEFAULT_KEEP = `_Fill in from \`npm run bench -- --profile\` (the profile tables below) and \`node --cpu-prof\`:
 what the create and import spent their time on, and what was changed because of it._`
 
 /** The whole docs/PERFORMANCE.md. */
@@ -183,12 +192,17 @@ Ratios are Ferry's time over \`cp\` + fsync of the same number of bytes (the syn
 Ferry's own \`ms\` from its \`--json\` output leaves out Node's start-up and module loading (an empty \`node -e 0\`
 takes ${m.node_startup_ms ?? '–'} ms here):
 
-${mdTable(['case', 'create (in-process ratio)', 'import (in-process ratio)', 'no-change sync', '1% sync', 'RSS create / import / no-change / 1%'],
+${mdTable(['case', 'create (in-process ratio)', 'import (in-process ratio)', 'no-change sync', '1% sync', 'peak RSS create / import / no-change / 1%', 'of which own (RssAnon) / mapped files (RssFile)'],
     measured.map((c) => [c.name,
       `${fmtMs(c.reported_ms?.create)} (${fmtRatio(c.create_ratio_in_process)})`,
       `${fmtMs(c.reported_ms?.import)} (${fmtRatio(c.import_ratio_in_process)})`,
       fmtMs(c.reported_ms?.noop), fmtMs(c.reported_ms?.delta),
-      c.rss_mb ? `${c.rss_mb.create} / ${c.rss_mb.import} / ${c.rss_mb.noop} / ${c.rss_mb.delta} MB` : '–']))}
+      c.rss_mb ? `${c.rss_mb.create} / ${c.rss_mb.import} / ${c.rss_mb.noop} / ${c.rss_mb.delta} MB` : '–',
+      c.anon_mb ? `${c.anon_mb.create} / ${c.anon_mb.import} / ${c.anon_mb.noop} / ${c.anon_mb.delta} MB own; up to ${c.peak_mapped_mb} MB mapped` : '–']))}
+
+Peak RSS is GNU time's maximum resident set size. It counts the pages of LMDB's memory-mapped database the process
+touched (file pages the kernel can drop at any time) as well as the process's own memory; the last column splits
+them by sampling \`/proc/PID/status\` every 20 ms (so a short peak can be missed).
 
 ![Time against data size](${chartFile})
 
@@ -210,9 +224,9 @@ ${KEEP_START}
 ${keep ?? DEFAULT_KEEP}
 ${KEEP_END}
 
-### Profile of the last \`--profile\` run
+### Profiles (\`npm run bench -- --profile\`: one create and one import per case under \`node --cpu-prof\`, self time)
 
-${profileSection(results.profile)}
+${profileSection(results.profile, results.cases)}
 
 ## Method
 

@@ -2,7 +2,7 @@
 // (spawn to exit, so Node's start-up is counted, as a person would feel it), and the child's peak RSS from GNU
 // time (`/usr/bin/time -f %M`, kilobytes), when it is installed.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { tmpdir } from 'node:os'
@@ -47,6 +47,7 @@ export async function measure(cmd, args, { rss = false, allowFail = false, env, 
   }
   const started = performance.now()
   const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, cwd })
+  const memory = rss ? sampleMemory(child.pid, file === GNU_TIME) : null
   const out = []
   const err = []
   child.stdout.on('data', (d) => out.push(d))
@@ -56,6 +57,7 @@ export async function measure(cmd, args, { rss = false, allowFail = false, env, 
     child.on('close', (c, signal) => resolve(c ?? `signal ${signal}`))
   })
   const ms = performance.now() - started
+  const mem = memory ? memory.stop() : null
   const stdout = Buffer.concat(out).toString('utf8')
   const stderr = Buffer.concat(err).toString('utf8')
   let rssKb = null
@@ -67,7 +69,46 @@ export async function measure(cmd, args, { rss = false, allowFail = false, env, 
     rssKb = /^\d+$/.test(last ?? '') ? Number(last) : null
   }
   if (code !== 0 && !allowFail) throw new CommandError(cmdline, code, stdout, stderr)
-  return { ms, code, stdout, stderr, rssKb, cmdline }
+  return { ms, code, stdout, stderr, rssKb, anonKb: mem?.anonKb ?? null, fileKb: mem?.fileKb ?? null, cmdline }
+}
+
+/**
+ * Samples /proc/PID/status every 20 ms (Linux): the peak of RssAnon (heap, buffers: what the process itself holds)
+ * and of RssFile (file pages mapped in, which for Ferry is mostly LMDB's memory map, pages the kernel can drop).
+ * GNU time's figure is their sum at the peak. With `wrapped`, PID is GNU time and the Node process is its child.
+ */
+function sampleMemory(pid, wrapped) {
+  if (process.platform !== 'linux' || !pid) return null
+  let target = wrapped ? null : pid
+  let anonKb = null
+  let fileKb = null
+  const field = (text, name) => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)
+    return m ? Number(m[1]) : null
+  }
+  const sample = () => {
+    try {
+      if (target === null) {
+        const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()
+        if (!kids) return
+        target = Number(kids.split(/\s+/)[0])
+      }
+      const status = readFileSync(`/proc/${target}/status`, 'utf8')
+      const a = field(status, 'RssAnon')
+      const f = field(status, 'RssFile')
+      if (a !== null) anonKb = Math.max(anonKb ?? 0, a)
+      if (f !== null) fileKb = Math.max(fileKb ?? 0, f)
+    } catch {
+      // the process has just exited, or is not started yet
+    }
+  }
+  const timer = setInterval(sample, 20)
+  return {
+    stop() {
+      clearInterval(timer)
+      return { anonKb, fileKb }
+    },
+  }
 }
 
 /** The Ferry CLI of this checkout, run as `node dist/cli.js [--data-dir DIR] ARGS`. */
