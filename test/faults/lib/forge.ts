@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { encodeRecords } from '../../../src/merge/records.js'
 import { ChunkCipher } from '../../../src/syncfile/chunk-crypto.js'
 import { encodeCommit, type CommitFields } from '../../../src/syncfile/commit.js'
-import { BLOB_PIECE_HEADER, ChunkKind, FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES } from '../../../src/syncfile/format.js'
+import * as format from '../../../src/syncfile/format.js'
+import { BLOB_PIECE_HEADER, ChunkKind, FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES, TAG_BYTES } from '../../../src/syncfile/format.js'
 import { parseHeader } from '../../../src/syncfile/header.js'
 
 /**
@@ -64,7 +65,7 @@ export function appendSegment(
   const hasher = createHash('sha256')
   for (const part of parts) {
     const chunk = part.raw ?? cipher.seal(part.kind, offset, part.plaintext!)
-    hasher.update(chunk)
+    segmentDigest(hasher, chunk)
     out.push(chunk)
     offset += chunk.length
   }
@@ -84,6 +85,16 @@ export function appendSegment(
   FOOTER_MAGIC.copy(footer, 8)
   out.push(sealed, footer)
   return Buffer.concat(out)
+}
+
+/**
+ * What a commit's segment hash covers of each chunk: the whole chunk in the first version of the format, or (once
+ * format.ts exports `hashChunkDigest`) the frame and GCM tag only. Follows whichever the reader uses.
+ */
+function segmentDigest(hasher: { update(data: Uint8Array): unknown }, chunk: Buffer): void {
+  const digest = (format as Record<string, unknown>).hashChunkDigest as ((h: typeof hasher, frame: Uint8Array, tag: Uint8Array) => void) | undefined
+  if (digest) digest(hasher, chunk.subarray(0, FRAME_BYTES), chunk.subarray(chunk.length - TAG_BYTES))
+  else hasher.update(chunk)
 }
 
 /** CBOR for `depth` nested one-element arrays around 0: decoders without a depth limit overflow the stack. */
