@@ -65,5 +65,15 @@ describe('inbox folder', () => {
     expect(await seenBy(team.mate, env)).toEqual(['home', 'mate'])
     // Its own rewrite is not offered again.
     expect((await daemon.status()).pending).toEqual([])
+
+    // `ferry sync` while the daemon runs goes through the daemon's queue.
+    await ferryOk(['--data-dir', team.mate, 'add', '--lat', '1', '--lon', '1', '--tag', 'seen-by=mate-later'], env)
+    await ferryOk(['--data-dir', team.mate, 'sync', target], env)
+    const jobsBefore = (await daemon.status()).jobs.length
+    await ferryOk(['--data-dir', team.home, 'sync', target], env)
+    const jobs = (await daemon.status()).jobs
+    expect(jobs.length).toBe(jobsBefore + 1)
+    expect(jobs[0]).toMatchObject({ kind: 'sync', path: target, state: 'done' })
+    expect(await seenBy(team.home, env)).toEqual(['home', 'mate', 'mate-later'])
   })
 })
