@@ -128,7 +128,7 @@ async function checkAfter(t: Template, op: Operation, target: string, error: unk
 }
 
 describe('I/O errors injected at every write and fsync of the merge', () => {
-  const totals = { callSites: 0, faultsInjected: 0, runs: 0, brokenFiles: 0, lostVersions: 0, crashes: 0 }
+  const totals = { callSites: 0, faultsInjected: 0, runs: 0, runsFailingChecks: 0, brokenFiles: 0, lostVersions: 0, crashes: 0, wrongExitCode: 0, failures: [] as string[] }
 
   for (const op of ['sync', 'create'] as const) {
     it(`${op}: every call site, failing, torn and sticky`, async () => {
@@ -157,6 +157,11 @@ describe('I/O errors injected at every write and fsync of the merge', () => {
           if (problems.some((p) => p.startsWith('not a FerryError'))) totals.crashes++
           if (problems.some((p) => p.includes('does not verify') || p.includes('final clean sync'))) totals.brokenFiles++
           if (problems.some((p) => p.includes('lacks'))) totals.lostVersions++
+          if (problems.some((p) => p.startsWith('exit '))) totals.wrongExitCode++
+          if (problems.length > 0) {
+            totals.runsFailingChecks++
+            totals.failures.push(`${op} ${site.op} #${site.n} ${how}: ${problems[0]!.slice(0, 160)}`)
+          }
           if (problems.length > 0) failures.push(`${op} ${site.op} #${site.n} (${path.basename(site.path)}) ${how}: ${problems.join('; ')}`)
         }
       }
