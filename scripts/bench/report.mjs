@@ -64,7 +64,7 @@ function rows(cases) {
         fmtBytes(c.file_bytes),
         `${fmtMs(c.create_ms)} (${fmtRatio(c.create_ratio)}) ${mark(t.create_ratio)}`,
         `${fmtMs(c.import_ms)} (${fmtRatio(c.import_ratio)}) ${mark(t.import_ratio)}`,
-        fmtMs(c.cp_fsync_ms),
+        c.samples_ms?.cp_fsync?.length ? `${fmtMs(c.cp_fsync_ms)} (${fmtMs(Math.min(...c.samples_ms.cp_fsync))}–${fmtMs(Math.max(...c.samples_ms.cp_fsync))})` : fmtMs(c.cp_fsync_ms),
         `${fmtMs(c.noop_ms)} ${mark(t.noop_ms)} / ${c.noop_bytes_written} B ${mark(t.noop_bytes)}`,
         `${fmtMs(c.delta_ms)} / ${fmtBytes(c.delta_bytes_written)} ${mark(t.delta_bytes)}`,
         fmtBytes(c.delta_payload_bytes),
@@ -74,7 +74,7 @@ function rows(cases) {
   })
 }
 
-const HEADERS = ['case', 'sync file', 'create (ratio)', 'import (ratio)', 'cp+fsync', 'no-change sync / written', '1% sync / written', '1% payload', 'peak RSS']
+const HEADERS = ['case', 'sync file', 'create (ratio)', 'import (ratio)', 'cp+fsync (min–max)', 'no-change sync / written', '1% sync / written', '1% payload', 'peak RSS']
 
 /** A plain-text table for the terminal. */
 export function textTable(cases) {
@@ -85,6 +85,14 @@ export function textTable(cases) {
   for (const r of body) out.push(r.length > 2 ? line(r) : `${r[0].padEnd(widths[0])}  ${r[1]}`)
   out.push('', `✓/✗: targets (ratio ≤ ${TARGETS.ratio}; no-change 0 B and < ${TARGETS.noopMs} ms; 1% written ≤ 4× payload + 64 KiB; RSS ≤ ${TARGETS.rssMb} MB)`)
   return out.join('\n')
+}
+
+function loadLine(results) {
+  const loads = results.cases.flatMap((c) => c.load_avg ?? [])
+  if (!loads.length) return 'not recorded'
+  const busy = Math.max(...loads) > results.machine.cores
+  return `1-minute load average ${Math.min(...loads)}–${Math.max(...loads)} during the cases on ${results.machine.cores} cores` +
+    (busy ? ' — other work shared the machine, so single figures swing widely (every sample is in the JSON at the end of this file)' : '')
 }
 
 function mdTable(headers, body) {
@@ -179,6 +187,7 @@ processes on generated field data. This file and \`${chartFile}\` are rewritten 
 - **Node**: ${m.node}
 - **Filesystem**: ${m.filesystem.type}${m.filesystem.source ? ` on ${m.filesystem.source}` : ''} (work folder \`${m.filesystem.dir}\`, the same filesystem for the sync files and the cp+fsync baseline)
 - **Repetitions**: median of ${results.reps} per figure; Ferry and the baseline alternate within each repetition
+- **Load**: ${loadLine(results)}
 
 ## Results
 
