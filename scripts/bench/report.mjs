@@ -259,13 +259,14 @@ ${JSON.stringify(results)}
 `
 }
 
-/** Log-axis bounds and 1-2-5 ticks covering [lo, hi]. */
+/** Log-axis bounds and 1-2-5 ticks covering [lo, hi], ending on the nearest 1-2-5 values around the data. */
 function logAxis(lo, hi) {
-  const min = 10 ** Math.floor(Math.log10(lo))
-  const max = 10 ** Math.ceil(Math.log10(hi))
-  const ticks = []
-  for (let p = min; p < max * 1.001; p *= 10) for (const m of [1, 2, 5]) if (p * m <= max * 1.001) ticks.push(p * m)
-  return { min, max, ticks }
+  const all = []
+  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)) + 1; e++) for (const m of [1, 2, 5]) all.push(m * 10 ** e)
+  const min = Math.max(...all.filter((v) => v <= lo * 1.0001))
+  const max = Math.min(...all.filter((v) => v >= hi / 1.0001))
+  const ticks = all.filter((v) => v >= min / 1.0001 && v <= max * 1.0001)
+  return { min, max: max > min ? max : min * 2, ticks }
 }
 
 const fmtTick = (v) => (v >= 1 ? String(+v.toFixed(0)) : String(+v.toPrecision(1)))
