@@ -68,6 +68,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     const hint: UsbHint | null = await startUsbHint(() => void daemon.driveWatcher.refresh(), log)
     if (hint) cleanups.push(() => hint.stop())
     if (settings.tray) {
+      daemon.trayState = 'starting'
       try {
         const tray = await SystrayTray.start(trayActions(daemon, () => stopRequested(), log), trayView(daemon), log, () => (daemon.trayState = 'headless'))
         daemon.trayState = 'shown'
@@ -76,6 +77,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
         cleanups.push(detach)
         log.info({ trayPid: tray.pid }, 'tray icon shown')
       } catch (err) {
+        daemon.trayState = 'headless'
         log.info({ reason: (err as Error).message }, 'running without a tray icon')
       }
     } else {

@@ -36,7 +36,8 @@ export interface StatusView {
   jobs: JobView[]
   lastSync: { file: string; at: string; report: SyncReport } | null
   paused: boolean
-  tray: 'shown' | 'headless'
+  /** 'starting' until the tray program has answered or given up (a few seconds at most). */
+  tray: 'starting' | 'shown' | 'headless'
   notifications: string
   logFile: string | null
 }

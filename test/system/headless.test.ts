@@ -5,6 +5,7 @@ import { ferry, ferryJson } from './harness/cli.js'
 import { startDaemon } from './harness/daemon.js'
 import { Processes } from './harness/processes.js'
 import { makeTeam, type Team } from './harness/project.js'
+import { until } from './harness/until.js'
 
 // Needs nothing but the built CLI: no display, no bus, no root.
 describe('headless daemon (no display, no bus)', () => {
@@ -29,7 +30,7 @@ describe('headless daemon (no display, no bus)', () => {
     const fresh = path.join(team.dir, 'fresh-data')
     // The tray is wanted (no --no-tray) but there is no display: it must run without one and say so.
     const daemon = await startDaemon(procs, { dataDir: fresh, env, inbox: team.inbox, mediaRoot: team.mediaRoot, tray: true })
-    const status = await daemon.status()
+    const status = await until(async () => ((await daemon.status()).tray !== 'starting' ? daemon.status() : null), 'the tray to give up')
     expect(status).toMatchObject({ running: true, pid: daemon.child.pid, tray: 'headless', notifications: 'none', pending: [], inbox: team.inbox })
     expect(status.project?.name).toBe('Field data')
     expect(status.project?.id).toMatch(/^[0-9a-f]{16,}$/)

@@ -45,7 +45,8 @@ describe.skipIf(skipUnless(prereqs))('tray icon (systray2 in trayer on Xvfb)', (
     team.env = { ...team.env, ...desktop.env }
     drives = new TestDrives(team.dir, team.mediaRoot)
     daemon = await startDaemon(procs, { dataDir: team.home, env: team.env, inbox: team.inbox, mediaRoot: team.mediaRoot, tray: true })
-    expect((await daemon.status()).tray).toBe('shown')
+    const tray = await until(async () => ((await daemon.status()).tray !== 'starting' ? (await daemon.status()).tray : null), 'the tray to start or give up')
+    expect(tray, daemon.output()).toBe('shown')
   })
 
   afterAll(async () => {
@@ -84,6 +85,41 @@ describe.skipIf(skipUnless(prereqs))('tray icon (systray2 in trayer on Xvfb)', (
     await drives.unplug(drive)
   })
 
+  it('"Sync with <file>" for a pending prompt, and "Create sync file → In the outbox folder"', async () => {
+    const drive = await drives.create('PENDINGKEY', 'ext4')
+    const staging = await drives.prepare(drive)
+    await ferryOk(['--data-dir', team.mate, 'create', path.join(staging, 'field.ferry')], team.env)
+    await drives.unplug(drive)
+    await drives.plug(drive)
+    const file = path.join(drive.mountPoint, 'field.ferry')
+    await until(async () => (await daemon.status()).pending.some((p) => p.path === file), 'the prompt')
+
+    const icon = (await until(() => desktop.xdotool('search', '--class', 'systray').then((o) => o.trim().split('\n')[0]), 'the tray icon window'))!
+    await desktop.xdotool('mousemove', '--window', icon, '10', '10', 'click', '1')
+    await until(async () => (await openMenus()) >= 1, 'the tray menu to open')
+    await desktop.xdotool('mousemove', '0', '700')
+    // Create sync file, then the first pending file.
+    await desktop.xdotool('key', 'Down', 'Down')
+    await desktop.screenshot(path.join(ARTIFACTS, 'tray-sync-with-pending.png'))
+    await desktop.xdotool('key', 'Return')
+    await until(async () => (await daemon.status()).jobs.some((j) => j.path === file && j.state === 'done'), 'the sync from the tray')
+    expect(await seenBy(team.home, team.env)).toEqual(['home', 'mate'])
+    expect((await daemon.status()).pending).toEqual([])
+
+    await desktop.xdotool('mousemove', '--window', icon, '10', '10', 'click', '1')
+    await until(async () => (await openMenus()) >= 1, 'the tray menu to open again')
+    await desktop.xdotool('mousemove', '0', '700')
+    // Create sync file → (On PENDINGKEY, Save as…,) In the outbox folder.
+    await desktop.xdotool('key', 'Down', 'Right')
+    await until(async () => (await openMenus()) >= 2, 'the submenu')
+    await desktop.xdotool('key', 'Down', 'Down', 'Return')
+    const outbox = team.env.FERRY_OUTBOX!
+    const created = await until(async () => (await readdir(outbox).catch(() => [] as string[])).find((f) => f.endsWith('.ferry')), 'a sync file in the outbox')
+    await until(async () => (await daemon.status()).jobs.some((j) => j.path === path.join(outbox, created) && j.state === 'done'), 'the create job')
+    expect((await ferry(['--data-dir', team.mate, 'verify', path.join(outbox, created)], team.env)).code).toBe(0)
+    await drives.unplug(drive)
+  })
+
   it('SIGTERM: exit 0 within seconds, no tray program left, the database opens afterwards', async () => {
     const trayPid = Number(/"trayPid":(\d+)/.exec(daemon.output())?.[1])
     expect(trayPid).toBeGreaterThan(0)
@@ -93,6 +129,6 @@ describe.skipIf(skipUnless(prereqs))('tray icon (systray2 in trayer on Xvfb)', (
     expect(() => process.kill(trayPid, 0)).toThrow()
     const status = await ferryJson<{ running: boolean; project: { name: string } | null }>(['--data-dir', team.home, 'status'], team.env)
     expect(status).toMatchObject({ running: false, project: { name: 'River monitors' } })
-    expect(await seenBy(team.home, team.env)).toEqual(['home'])
+    expect(await seenBy(team.home, team.env)).toEqual(['home', 'mate'])
   })
 })
