@@ -16,7 +16,8 @@ export function syncedText(file: string, drive: string | null, report: SyncRepor
 
 export function createdText(file: string, drive: string | null, report: SyncReport): { title: string; body: string } {
   const where = drive ? ` — safe to remove ${drive}` : ''
-  return { title: `Created ${path.basename(file)}${where}`, body: `It holds ${report.sent.versions} changes. Saved at ${file}.` }
+  const changes = `${report.sent.versions} change${report.sent.versions === 1 ? '' : 's'}`
+  return { title: `Created ${path.basename(file)}${where}`, body: `It holds ${changes}. Saved at ${file}.` }
 }
 
 export function failedText(file: string, message: string): { title: string; body: string } {
