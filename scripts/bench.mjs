@@ -1,19 +1,20 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [-- --json]`: measures the real Ferry CLI against cp+fsync on generated field data
+// `npm run bench [-- --quick]` (`npm run --silent bench -- --json` for clean JSON): measures the real Ferry CLI against cp+fsync on generated field data
 // and writes docs/PERFORMANCE.md and docs/performance-chart.svg. Progress goes to stderr; the table (or, with
 // --json, one JSON object) to stdout. See docs/PERFORMANCE.md "Method" for what each figure means.
 //
 //   --quick            the first two cases only
 //   --case KEY         run only this case (repeatable): 1k-100MB, 10k-500MB, 100k-100MB, 1k-2GB
 //   --reps N           repetitions per figure (default 3, at least 3 for the doc)
-//   --dir DIR          work folder (default: the OS temp folder); data and sync files live there
+//   --dir DIR          work folder (default: the OS temp folder); data folders and generated data live there
+//   --file-dir DIR     where the sync files and the cp+fsync copies go (default: --dir), e.g. a mounted USB drive
 //   --profile          also record `node --cpu-prof` of one create and one import in every case run
 //   --no-docs          do not rewrite docs/PERFORMANCE.md and the chart
 //   --keep             keep the generated data folders
 //   --cli PATH         the CLI to drive (default: dist/cli.js of this checkout, built by `npm run build`)
 //   --json             print one JSON object instead of the table
 //   --render FILE      only rewrite the docs from a saved `--json` result (no measuring)
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, readFile, rm, stat, statfs, symlink, writeFile } from 'node:fs/promises'
 import { execFileSync } from 'node:child_process'
 import { loadavg, tmpdir } from 'node:os'
@@ -24,7 +25,7 @@ import { generateMedia, writeObservations } from './bench/generate.mjs'
 import { describeMachine } from './bench/machine.mjs'
 import { summariseProfileDir } from './bench/profile.mjs'
 import { chartSvg, markdown, readPrevious, textTable } from './bench/report.mjs'
-import { CommandError, cpFsync, ferryRunner, hasGnuTime, measure, parseJsonOutput } from './bench/run.mjs'
+import { CommandError, cpFsync, ferryRunner, hasGnuTime, measure, parseJsonOutput, running, setScratchDir } from './bench/run.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DOC = join(ROOT, 'docs', 'PERFORMANCE.md')
@@ -46,6 +47,7 @@ const { values: opts } = parseArgs({
     case: { type: 'string', multiple: true },
     reps: { type: 'string', default: '3' },
     dir: { type: 'string' },
+    'file-dir': { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -105,11 +107,36 @@ if (!hasGnuTime()) log('GNU time (/usr/bin/time) is not installed: peak RSS will
 
 const workRoot = resolve(opts.dir ?? tmpdir())
 await mkdir(workRoot, { recursive: true })
+const fileRoot = opts['file-dir'] ? resolve(opts['file-dir']) : workRoot
+await mkdir(fileRoot, { recursive: true })
+// Folders to remove if the run is interrupted (Ctrl-C): generated data can be gigabytes.
+const cleanup = new Set()
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    for (const child of running) child.kill('SIGKILL')
+    await new Promise((r) => setTimeout(r, 200))
+    if (!opts.keep) {
+      for (const d of cleanup) {
+        try {
+          rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+        } catch (e) {
+          log(`could not remove ${d}: ${e.message}`)
+        }
+      }
+    }
+    log(`interrupted${opts.keep ? '' : '; removed the generated data'}`)
+    process.exit(130)
+  })
+}
 // A rebuild of dist/ during a long run must not change what is measured half-way: run a snapshot of it.
 const snapshot = opts.cli ? null : await snapshotDist()
+if (snapshot) cleanup.add(snapshot)
+const scratch = await mkdtemp(join(tmpdir(), 'ferry-bench-scratch-'))
+cleanup.add(scratch)
+setScratchDir(scratch)
 const CLI = snapshot ? join(snapshot, 'dist', 'cli.js') : BUILT
 const ferry = ferryRunner(CLI)
-const machine = describeMachine(workRoot)
+const machine = { ...describeMachine(fileRoot), work_dir: workRoot }
 const problems = []
 
 /** Copies dist/ (and package.json, with node_modules linked) to a temporary folder; returns that folder. */
@@ -174,8 +201,20 @@ async function runCase(c, { profile }) {
     log(`${c.key}: skipped — ${result.skipped}`)
     return result
   }
+  if (fileRoot !== workRoot) {
+    const fileNeed = 2 * (c.media.count * c.media.size + c.observations * 2048) + 64 * MiB
+    const fileFree = await freeBytes(fileRoot)
+    if (fileFree < fileNeed) {
+      result.skipped = `needs about ${(fileNeed / GiB).toFixed(1)} GiB free in ${fileRoot} for the sync file and its copy, ${(fileFree / GiB).toFixed(1)} GiB available`
+      log(`${c.key}: skipped — ${result.skipped}`)
+      return result
+    }
+  }
   const dir = await mkdtemp(join(workRoot, `ferry-bench-${c.key}-`))
-  log(`${c.key}: working in ${dir}`)
+  const filesDir = fileRoot === workRoot ? join(dir, 'files') : await mkdtemp(join(fileRoot, `ferry-bench-files-${c.key}-`))
+  cleanup.add(dir)
+  cleanup.add(filesDir)
+  log(`${c.key}: working in ${dir}${filesDir.startsWith(dir) ? '' : `, sync files in ${filesDir}`}`)
   try {
     // --- data
     const mediaDir = join(dir, 'media')
@@ -216,8 +255,7 @@ async function runCase(c, { profile }) {
     let noopModified = false
     let lastFile = null
     let lastDevice2 = null
-    const filesDir = join(dir, 'files')
-    await mkdir(filesDir)
+    await mkdir(filesDir, { recursive: true })
     const cpDst = join(filesDir, 'cp-copy.bin')
 
     for (let r = 1; r <= reps; r++) {
@@ -335,8 +373,13 @@ async function runCase(c, { profile }) {
     log(`${c.key}: FAILED — ${result.error}`)
   } finally {
     result.load_avg.push(round(loadavg()[0], 2))
-    if (opts.keep) log(`${c.key}: kept ${dir}`)
-    else await rm(dir, { recursive: true, force: true })
+    if (opts.keep) log(`${c.key}: kept ${dir}${filesDir.startsWith(dir) ? '' : ` and ${filesDir}`}`)
+    else {
+      await rm(dir, { recursive: true, force: true })
+      await rm(filesDir, { recursive: true, force: true })
+    }
+    cleanup.delete(dir)
+    cleanup.delete(filesDir)
   }
   return result
 }
@@ -422,6 +465,7 @@ if (!opts['no-docs']) {
 }
 
 if (snapshot) await rm(snapshot, { recursive: true, force: true })
+await rm(scratch, { recursive: true, force: true })
 
 if (problems.length) {
   log('Ferry commands that failed:')

@@ -185,7 +185,7 @@ processes on generated field data. This file and \`${chartFile}\` are rewritten 
 - **Command**: \`${results.command}\`
 - **Machine**: ${m.cpu}, ${m.cores} cores, ${m.ram_gb} GiB RAM, ${m.os}
 - **Node**: ${m.node}
-- **Filesystem**: ${m.filesystem.type}${m.filesystem.source ? ` on ${m.filesystem.source}` : ''} (work folder \`${m.filesystem.dir}\`, the same filesystem for the sync files and the cp+fsync baseline)
+- **Filesystem**: ${m.filesystem.type}${m.filesystem.source ? ` on ${m.filesystem.source}` : ''} (sync files and the cp+fsync copies in \`${m.filesystem.dir}\`${m.work_dir && m.work_dir !== m.filesystem.dir ? `; data folders in \`${m.work_dir}\`` : ', with the data folders'})
 - **Repetitions**: median of ${results.reps} per figure; Ferry and the baseline alternate within each repetition
 - **Load**: ${loadLine(results)}
 
@@ -250,8 +250,12 @@ ${profileSection(results.profile, results.cases)}
 - 1% change: 1% new observations (and 1% new photos) imported on the first device, then \`ferry sync FILE\`;
   bytes written = growth of the file; payload = their JSON plus photo bytes.
 - cp+fsync: \`cp --reflink=never FILE DST && sync DST DIR\` on the same filesystem, alternating with each Ferry step.
-- Peak RSS: GNU time's maximum resident set size of each Ferry process; the table shows the largest over create,
-  import, no-change and 1% syncs.
+- Peak RSS: GNU time's maximum resident set size of each Ferry process (\`apt-get install time\`); the table shows
+  the largest over create, import, no-change and 1% syncs.
+- Options: \`--quick\` (first two cases), \`--case KEY\`, \`--reps N\`, \`--dir DIR\` (data folders),
+  \`--file-dir DIR\` (sync files and the cp+fsync copies, e.g. on a mounted USB drive), \`--profile\`, \`--json\`
+  (use \`npm run --silent bench -- --json\` so npm's banner stays off stdout), \`--render FILE\` (rewrite this
+  file from a saved \`--json\` result). Cases not run keep their last figures here, each with its own date.
 
 <!-- bench-results
 ${JSON.stringify(results)}

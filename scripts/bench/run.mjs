@@ -15,6 +15,15 @@ export function hasGnuTime() {
   return existsSync(GNU_TIME)
 }
 
+let scratch = tmpdir()
+/** Where GNU time writes its figure (a folder the caller removes at the end or on interrupt). */
+export function setScratchDir(dir) {
+  scratch = dir
+}
+
+/** Child processes still running, so an interrupted benchmark can stop them before removing their folders. */
+export const running = new Set()
+
 /** An error from a child process, with what a person needs to reproduce it. */
 export class CommandError extends Error {
   constructor(cmd, code, stdout, stderr) {
@@ -41,12 +50,13 @@ export async function measure(cmd, args, { rss = false, allowFail = false, env, 
   let file = cmd
   let argv = args
   if (rss && hasGnuTime()) {
-    rssFile = join(tmpdir(), `ferry-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`)
+    rssFile = join(scratch, `rss-${Math.random().toString(36).slice(2)}`)
     file = GNU_TIME
     argv = ['-f', '%M', '-o', rssFile, cmd, ...args]
   }
   const started = performance.now()
   const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, cwd })
+  running.add(child)
   const memory = rss ? sampleMemory(child.pid, file === GNU_TIME) : null
   const out = []
   const err = []
@@ -57,6 +67,7 @@ export async function measure(cmd, args, { rss = false, allowFail = false, env, 
     child.on('close', (c, signal) => resolve(c ?? `signal ${signal}`))
   })
   const ms = performance.now() - started
+  running.delete(child)
   const mem = memory ? memory.stop() : null
   const stdout = Buffer.concat(out).toString('utf8')
   const stderr = Buffer.concat(err).toString('utf8')
