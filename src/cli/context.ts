@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import pino from 'pino'
 import type { MergeLog } from '../merge/types.js'
 import { resolveDataDir } from '../paths.js'
 import { Store } from '../store/store.js'
@@ -60,7 +59,13 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`
 }
 
-/** The CLI's log: silent unless --debug, then pino JSON lines on stderr (stdout stays the command's output). */
-export function cliLog(command: Command): MergeLog {
-  return pino({ level: globals(command).debug ? 'debug' : 'silent' }, pino.destination({ dest: 2, sync: true }))
+/**
+ * The CLI's log: nothing unless --debug, then pino JSON lines on stderr (stdout stays the command's output).
+ * pino is loaded only then: it costs a tenth of a second at every start otherwise.
+ */
+export async function cliLog(command: Command): Promise<MergeLog | undefined> {
+  if (!globals(command).debug) return undefined
+  const { default: pino } = await import('pino')
+  const logger = pino({ level: 'debug' }, pino.destination({ dest: 2, sync: true }))
+  return { debug: (fields, message) => logger.debug(fields, message) }
 }

@@ -14,6 +14,7 @@ import { checkRoom } from './room.js'
 import { planSend, writeSegment } from './send-plan.js'
 import type { CreateOptions, MediaPolicy, SyncOptions, SyncProgress, SyncReport, TransferCounts } from './types.js'
 import { VersionChains } from './version-chains.js'
+import { observationChecker } from '../store/comapeo-schema.js'
 import { describeProject } from './describe-project.js'
 import { decodeRecords } from './records.js'
 
@@ -113,7 +114,7 @@ async function receiveSegments(
   opts: SyncOptions,
   counts: TransferCounts,
 ): Promise<TransferCounts> {
-  const chains = new VersionChains(ours)
+  const chains = new VersionChains(ours, await observationChecker())
   const sink = mediaStoreSink(store)
   const newBlobs: Array<{ hash: string; size: number }> = []
   let lastStaged: Promise<boolean> | undefined
@@ -163,6 +164,7 @@ async function receiveSegments(
   if (forged) throw damaged(`${reader.name} is damaged or was tampered with: records claiming to come from device ${forged.slice(0, 12)}… are not signed by it. Nothing was changed.`)
 
   progress.phase('flushing')
+  await store.media.syncBlobs(newBlobs.map((b) => b.hash)).catch((err: unknown) => Promise.reject(diskError(err, store.media.root)))
   await store.commitIncoming(newBlobs)
   counts.blobs = newBlobs.length
   counts.bytes += newBlobs.reduce((sum, b) => sum + b.size, 0)
@@ -188,14 +190,16 @@ function segmentsNeeded(store: Store, commits: Commit[], ours: Map<string, { seq
   return needed
 }
 
+/** Received blobs go into the media store; a failing disk here is this computer's disk, reported as such. */
 function mediaStoreSink(store: Store): BlobSink {
+  const onDisk = <T>(fn: () => Promise<T>) => fn().catch((err: unknown) => Promise.reject(diskError(err, store.media.root)))
   return {
     async begin(hash) {
       if (store.hasBlob(hash)) return null
-      const writer = await store.media.beginWrite()
+      const writer = await onDisk(() => store.media.beginWrite())
       return {
-        append: (data) => writer.append(data),
-        finish: async () => void (await writer.commit(hash)),
+        append: (data) => onDisk(() => writer.append(data)),
+        finish: async () => void (await writer.commit(hash, { deferSync: true })),
         abort: () => writer.abort(),
       }
     },

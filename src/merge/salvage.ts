@@ -28,6 +28,7 @@ import { describeProject } from './describe-project.js'
 import { decodeRecords } from './records.js'
 import type { SyncProgress } from './types.js'
 import { VersionChains } from './version-chains.js'
+import { observationChecker } from '../store/comapeo-schema.js'
 
 /**
  * Salvage: take everything still intact out of a damaged sync file, when `sync` refuses it.
@@ -357,6 +358,7 @@ async function discardBlobs(store: Store): Promise<void> {
 
 async function importFound(store: Store, found: Found, filePath: string, started: number): Promise<SalvageReport> {
   const ours = store.clock()
+  const checkObservation = await observationChecker()
   const importable: Array<{ version: Version; hash: Buffer }> = []
   const devicesStopped: SalvageReport['devicesStopped'] = []
   let unusable = 0
@@ -364,7 +366,7 @@ async function importFound(store: Store, found: Found, filePath: string, started
 
   for (const [deviceId, slots] of found.envelopes) {
     const tip = ours.get(deviceId)
-    const chains = new VersionChains(tip ? new Map([[deviceId, tip]]) : new Map())
+    const chains = new VersionChains(tip ? new Map([[deviceId, tip]]) : new Map(), checkObservation)
     const chain: Array<{ version: Version; hash: Buffer }> = []
     let seq = (tip?.seq ?? 0) + 1
     let reason: string | undefined

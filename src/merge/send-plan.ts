@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js'
 import type { Commit } from '../syncfile/commit.js'
 import { BLOB_PIECE_BYTES, BLOB_PIECE_HEADER, ChunkKind, FOOTER_BYTES, FRAME_BYTES, RECORDS_CHUNK_TARGET, TAG_BYTES } from '../syncfile/format.js'
 import type { SegmentWriter } from '../syncfile/writer.js'
+import type { DiskFile } from '../fs/disk.js'
 import { encodeRecords } from './records.js'
 import type { MediaPolicy } from './types.js'
 
@@ -84,32 +85,43 @@ export async function writeSegment(store: Store, writer: SegmentWriter, plan: Se
   for (const blob of plan.blobs) await writeBlob(store, writer, blob, onProgress)
 }
 
-/** Streams one blob from the media store into pieces, checking it against its hash as it goes. */
+/**
+ * Streams one blob from the media store into pieces, checking it against its hash as it goes. The next piece is
+ * read while the current one is hashed, encrypted and queued, so the disk never waits for the CPU.
+ */
 async function writeBlob(store: Store, writer: SegmentWriter, blob: { hash: string; size: number }, onProgress: (versions: number, bytes: number) => void): Promise<void> {
   const hashBytes = Buffer.from(blob.hash, 'hex')
   const hasher = createHash('sha256')
-  let file
+  let file: DiskFile
   try {
     file = await store.media.openBlob(blob.hash)
   } catch (err) {
     throw diskError(err, store.media.pathOf(blob.hash))
   }
+  const readPiece = async (at: number): Promise<Buffer> => {
+    const length = Math.min(BLOB_PIECE_BYTES, blob.size - at)
+    const piece = Buffer.allocUnsafe(BLOB_PIECE_HEADER + length)
+    hashBytes.copy(piece, 0)
+    piece.writeBigUInt64BE(BigInt(at), 32)
+    let filled = 0
+    while (filled < length) {
+      const n = await file.read(piece, BLOB_PIECE_HEADER + filled, length - filled, at + filled)
+      if (n === 0) throw mediaDamaged(blob.hash)
+      filled += n
+    }
+    return piece
+  }
   try {
     let at = 0
+    let next = readPiece(0)
     do {
-      const length = Math.min(BLOB_PIECE_BYTES, blob.size - at)
-      const piece = Buffer.allocUnsafe(BLOB_PIECE_HEADER + length)
-      hashBytes.copy(piece, 0)
-      piece.writeBigUInt64BE(BigInt(at), 32)
-      let filled = 0
-      while (filled < length) {
-        const n = await file.read(piece, BLOB_PIECE_HEADER + filled, length - filled, at + filled)
-        if (n === 0) throw mediaDamaged(blob.hash)
-        filled += n
-      }
+      const piece = await next
+      const length = piece.length - BLOB_PIECE_HEADER
+      at += length
+      if (at < blob.size) next = readPiece(at)
+      next.catch(() => undefined) // awaited on the next turn; never an unhandled rejection meanwhile
       hasher.update(piece.subarray(BLOB_PIECE_HEADER))
       await writer.add(ChunkKind.blob, piece)
-      at += length
       onProgress(0, length)
     } while (at < blob.size)
     if (hasher.digest('hex') !== blob.hash) throw mediaDamaged(blob.hash)

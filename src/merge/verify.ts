@@ -6,6 +6,7 @@ import { BlobAssembly, hashingSink } from './blob-assembly.js'
 import { describeProject } from './describe-project.js'
 import { decodeRecords } from './records.js'
 import { VersionChains } from './version-chains.js'
+import { observationChecker } from '../store/comapeo-schema.js'
 
 export interface VerifyReport {
   file: string
@@ -29,7 +30,7 @@ export async function verifySyncFile(store: Store, filePath: string): Promise<Ve
   const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, (id) => describeProject(store, id))
   try {
     const state = await reader.state()
-    const chains = new VersionChains(new Map())
+    const chains = new VersionChains(new Map(), await observationChecker())
     let versions = 0
     let blobs = 0
     let blobBytes = 0

@@ -1,5 +1,4 @@
-import { validate } from '@comapeo/schema'
-import type { Store } from '../store/store.js'
+import type { ObservationCheck } from '../store/comapeo-schema.js'
 import { envelopeHash, openEnvelope, verifyEnvelopeSignature, type Version } from '../store/version.js'
 
 /**
@@ -13,7 +12,10 @@ export class VersionChains {
   private readonly tips = new Map<string, { seq: number; hash: Buffer }>()
   private readonly newest = new Map<string, Version>()
 
-  constructor(start: Map<string, { seq: number; hash: Buffer }>) {
+  constructor(
+    start: Map<string, { seq: number; hash: Buffer }>,
+    private readonly checkObservation: ObservationCheck,
+  ) {
     for (const [device, tip] of start) this.tips.set(device, tip)
   }
 
@@ -35,7 +37,7 @@ export class VersionChains {
     if (version.seq !== held + 1) return { problem: 'records of one device are missing or out of order' }
     const prev = version.prev ? Buffer.from(version.prev) : null
     if (tip ? !prev?.equals(tip.hash) : prev !== null) return { problem: 'a record does not continue its device history (altered, or from a copied data folder)' }
-    if (version.value.schemaName !== 'observation' || !validate('observation', version.value)) {
+    if (!this.checkObservation(version.value).ok) {
       return { problem: `observation ${version.docId.slice(0, 12)}… is not a valid document` }
     }
     const hash = envelopeHash(envelope)
@@ -48,9 +50,5 @@ export class VersionChains {
   unsignedDevice(projectId: Buffer): string | undefined {
     for (const [device, version] of this.newest) if (!verifyEnvelopeSignature(projectId, version)) return device
     return undefined
-  }
-
-  static fromStore(store: Store): VersionChains {
-    return new VersionChains(store.clock())
   }
 }

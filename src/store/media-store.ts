@@ -54,6 +54,25 @@ export class MediaStore {
     }
   }
 
+  /**
+   * Makes blobs written with `deferSync` durable, many at once: fsyncs issued together let the filesystem batch
+   * them into a few journal commits instead of one per photo. Blobs count as held only once the index says so, and
+   * the index is written after this, so a crash before it leaves at worst an unindexed file that is written again.
+   */
+  async syncBlobs(hashes: readonly string[]): Promise<void> {
+    const syncFile = async (filePath: string) => {
+      const file = await this.disk.open(filePath, 'read')
+      try {
+        await file.sync()
+      } finally {
+        await file.close()
+      }
+    }
+    await inParallel(hashes.map((h) => () => syncFile(this.pathOf(h))))
+    const dirs = [...new Set(hashes.map((h) => path.dirname(this.pathOf(h))))]
+    await inParallel(dirs.map((dir) => () => this.disk.syncDir(dir)))
+  }
+
   async openBlob(hash: string): Promise<DiskFile> {
     return this.disk.open(this.pathOf(hash), 'read')
   }
@@ -63,6 +82,7 @@ export class BlobWriter {
   private readonly hasher = createHash('sha256')
   private size = 0
   private done = false
+  private inFlight: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly store: MediaStore,
@@ -71,24 +91,35 @@ export class BlobWriter {
     private readonly tmpPath: string,
   ) {}
 
+  /** Queues a write and returns once the previous one finished: one write in flight while the caller goes on. */
   async append(chunk: Buffer): Promise<void> {
     this.hasher.update(chunk)
-    await this.file.write(chunk, this.size)
+    const previous = this.inFlight
+    const current = this.file.write(chunk, this.size)
+    current.catch(() => undefined) // awaited by the next append or by commit
+    this.inFlight = current
     this.size += chunk.length
+    await previous
   }
 
   /**
    * Verifies the content against `expectedHash` (when given), makes it durable, and moves it under its hash.
    * On a mismatch nothing is kept and the error says the media is damaged.
    */
-  async commit(expectedHash?: string): Promise<{ hash: string; size: number }> {
+  async commit(expectedHash?: string, opts: { deferSync?: boolean } = {}): Promise<{ hash: string; size: number }> {
+    try {
+      await this.inFlight
+    } catch (err) {
+      await this.abort()
+      throw err
+    }
     const hash = this.hasher.digest('hex')
     if (expectedHash !== undefined && hash !== expectedHash) {
       await this.abort()
       throw damaged(`A photo or recording in the file is damaged (its content does not match its fingerprint ${expectedHash.slice(0, 12)}…).`)
     }
     try {
-      await this.file.sync()
+      if (!opts.deferSync) await this.file.sync()
       await this.file.close()
       this.done = true
       const finalPath = this.store.pathOf(hash)
@@ -104,8 +135,18 @@ export class BlobWriter {
   async abort(): Promise<void> {
     if (!this.done) {
       this.done = true
+      await this.inFlight.catch(() => undefined)
       await this.file.close().catch(() => undefined)
     }
     await this.disk.unlink(this.tmpPath).catch(() => undefined)
   }
+}
+
+/** Runs tasks with up to 16 at a time (enough to keep the disk queue full without flooding the thread pool). */
+async function inParallel(tasks: Array<() => Promise<void>>): Promise<void> {
+  const queue = [...tasks]
+  const worker = async () => {
+    for (let task = queue.shift(); task; task = queue.shift()) await task()
+  }
+  await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker))
 }

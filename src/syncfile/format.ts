@@ -50,3 +50,13 @@ export const MAX_CIPHERTEXT: Record<ChunkKind, number> = {
 
 /** Largest single version envelope accepted (a document with huge tags is still far below this). */
 export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
+
+/**
+ * The segment hash covers each chunk's frame (length, kind, nonce) and its GCM tag. The tag already authenticates
+ * the chunk's content at its offset, so hashing it binds the exact sequence of chunks into the commit without a
+ * second pass over every ciphertext byte (which cost a full SHA-256 of every photo).
+ */
+export function hashChunkDigest(hasher: { update(data: Uint8Array): unknown }, frame: Uint8Array, tag: Uint8Array): void {
+  hasher.update(frame)
+  hasher.update(tag)
+}

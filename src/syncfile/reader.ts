@@ -4,7 +4,7 @@ import { damaged, diskError, FerryError } from '../errors.js'
 import type { Disk, DiskFile } from '../fs/disk.js'
 import { ChunkCipher } from './chunk-crypto.js'
 import { decodeCommit, type Commit } from './commit.js'
-import { FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES, isChunkKind, MAX_CIPHERTEXT, ChunkKind } from './format.js'
+import { FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES, isChunkKind, MAX_CIPHERTEXT, ChunkKind, TAG_BYTES, hashChunkDigest } from './format.js'
 import { parseHeader, type FileHeader } from './header.js'
 
 export interface Chunk {
@@ -218,8 +218,7 @@ export class SyncFileReader {
       const length = frame.readUInt32BE(0)
       if (!isChunkKind(kind) || kind === ChunkKind.commit || length > MAX_CIPHERTEXT[kind]) throw this.damagedAt(offset, 'a chunk header is damaged')
       const body = await take(offset + FRAME_BYTES, length)
-      hasher.update(frame)
-      hasher.update(body)
+      hashChunkDigest(hasher, frame, body.subarray(body.length - TAG_BYTES))
       const plaintext = this.cipher.open(frame, body, offset)
       if (!plaintext) throw this.damagedAt(offset, 'a chunk fails its check')
       yield { offset, kind, plaintext }

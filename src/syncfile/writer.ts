@@ -3,7 +3,7 @@ import { diskError } from '../errors.js'
 import type { Disk, DiskFile } from '../fs/disk.js'
 import { ChunkCipher } from './chunk-crypto.js'
 import { encodeCommit, type CommitFields } from './commit.js'
-import { ChunkKind, FOOTER_BYTES, FOOTER_MAGIC, HEADER_BYTES } from './format.js'
+import { ChunkKind, FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES, TAG_BYTES, hashChunkDigest } from './format.js'
 import type { FileHeader } from './header.js'
 
 const WRITE_BATCH = 4 * 1024 * 1024
@@ -21,6 +21,7 @@ export class SegmentWriter {
   private pendingBytes = 0
   private pendingStart: number
   bytesWritten = 0
+  private inFlight: Promise<void> = Promise.resolve()
 
   private constructor(
     private readonly file: DiskFile,
@@ -55,7 +56,7 @@ export class SegmentWriter {
 
   async add(kind: ChunkKind, plaintext: Buffer): Promise<void> {
     const chunk = this.cipher.seal(kind, this.offset, plaintext)
-    this.hasher.update(chunk)
+    hashChunkDigest(this.hasher, chunk.subarray(0, FRAME_BYTES), chunk.subarray(chunk.length - TAG_BYTES))
     await this.queue(chunk)
   }
 
@@ -68,11 +69,12 @@ export class SegmentWriter {
     FOOTER_MAGIC.copy(footer, 8)
     await this.queue(commit)
     await this.queue(footer)
-    await this.flush()
+    await this.drain()
     await guard(() => this.file.sync(), this.filePath)
   }
 
   async close(): Promise<void> {
+    await this.inFlight.catch(() => undefined)
     await this.file.close().catch(() => undefined)
   }
 
@@ -83,6 +85,10 @@ export class SegmentWriter {
     if (this.pendingBytes >= WRITE_BATCH) await this.flush()
   }
 
+  /**
+   * Starts writing the pending batch and returns once the previous write has finished, so one write is always in
+   * flight while the caller reads and encrypts the next batch (disk and CPU overlap). `drain` waits for the last.
+   */
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return
     const batch = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes)
@@ -91,7 +97,17 @@ export class SegmentWriter {
     this.pendingStart += this.pendingBytes
     this.bytesWritten += this.pendingBytes
     this.pendingBytes = 0
-    await guard(() => this.file.write(batch, at), this.filePath)
+    const previous = this.inFlight
+    const current = guard(() => this.file.write(batch, at), this.filePath)
+    // Never left unhandled: it is awaited by the next flush or by drain.
+    current.catch(() => undefined)
+    this.inFlight = current
+    await previous
+  }
+
+  private async drain(): Promise<void> {
+    await this.flush()
+    await this.inFlight
   }
 }
 

@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs'
 import path from 'node:path'
 import { badInput } from '../../errors.js'
 import { checkObservation } from '../../documents/import-parse.js'
+import { comapeoSchema } from '../../store/comapeo-schema.js'
 import { resolveDocId } from '../../documents/resolve-doc.js'
 import { collectTag, parseCoordinate, parseTags } from '../../documents/tags.js'
 import { toComapeoDoc } from '../../store/version.js'
@@ -32,7 +33,7 @@ export function registerDocumentCommands(program: Command): void {
             attachments.push({ driveDiscoveryId: store.info.deviceId, name: path.basename(photo), type: 'photo', hash: blob.hash, external: true, createdAt: now })
           }
           const value = { schemaName: 'observation', lat, lon, attachments, tags }
-          checkObservation(value, 'The new observation')
+          checkObservation(await comapeoSchema(), value, 'The new observation')
           const [versionId] = await store.writeLocal([{ value, createdAt: now, updatedAt: now }], blobs)
           const docId = store.getVersion(versionId!)!.docId
           output(command, { docId, versionId }, () => docId)
@@ -63,7 +64,7 @@ export function registerDocumentCommands(program: Command): void {
             else tags[k] = v
           }
           const value = { ...current.value, tags, ...(lat !== undefined ? { lat, lon } : {}) }
-          checkObservation(value, `The edited observation ${docId.slice(0, 12)}…`)
+          checkObservation(await comapeoSchema(), value, `The edited observation ${docId.slice(0, 12)}…`)
           const [versionId] = await store.writeLocal([{ docId, value }])
           output(command, { docId, versionId }, () => `Edited ${docId}`)
         }),

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { badInput, diskError } from '../../errors.js'
 import { toGeoJsonExport, toJsonExport } from '../../documents/export-format.js'
 import { parseImport } from '../../documents/import-parse.js'
+import { comapeoSchema } from '../../store/comapeo-schema.js'
 import { SHA256_HEX } from '../../store/media-store.js'
 import type { Store } from '../../store/store.js'
 import type { Version } from '../../store/version.js'
@@ -23,7 +24,7 @@ export function registerImportExportCommands(program: Command): void {
       } catch {
         throw badInput(`Cannot read ${file}. Check the path and try again.`)
       }
-      const parsed = parseImport(text, file)
+      const parsed = parseImport(text, file, await comapeoSchema())
       if (opts.media && !existsSync(opts.media)) throw badInput(`The media folder ${opts.media} does not exist.`)
       await withStore(command, (store) =>
         store.exclusive(async () => {

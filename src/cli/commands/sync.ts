@@ -17,7 +17,7 @@ export function registerSyncCommands(program: Command): void {
     .option('--media <which>', 'all, previews or none: which photos and recordings to include', 'all')
     .action(async (file: string, opts: { media: string }, command: Command) => {
       if (!['all', 'previews', 'none'].includes(opts.media)) throw badInput(`--media must be all, previews or none, not ${opts.media}.`)
-      const report = await withStore(command, (store) => createSyncFile(store, path.resolve(file), { media: opts.media as MediaPolicy, onProgress: progressBar(command), log: cliLog(command) }))
+      const report = await withStore(command, async (store) => createSyncFile(store, path.resolve(file), { media: opts.media as MediaPolicy, onProgress: progressBar(command), log: await cliLog(command) }))
       output(command, report, () => `Created ${file}: ${plural(report.sent.versions, 'record')}, ${plural(report.sent.blobs, 'media file')}, ${formatBytes(report.sent.bytes)}.\nCopy it to the other computer and run \`ferry sync\` there.`)
     })
 
@@ -30,7 +30,7 @@ export function registerSyncCommands(program: Command): void {
       // While the daemon runs it owns the merges of this data folder (one queue, one lock); ask it to do this one.
       const dataDir = dataDirOf(command)
       const viaDaemon = existsSync(socketPath(dataDir)) ? await syncThroughDaemon(dataDir, absolute, progressBar(command)) : null
-      const report = viaDaemon ?? (await withStore(command, (store) => syncWithFile(store, absolute, { onProgress: progressBar(command), log: cliLog(command) })))
+      const report = viaDaemon ?? (await withStore(command, async (store) => syncWithFile(store, absolute, { onProgress: progressBar(command), log: await cliLog(command) })))
       output(command, report, () => describeSync(report, file))
     })
 
