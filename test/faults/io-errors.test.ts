@@ -65,7 +65,10 @@ function copyOf(t: Template, name: string): Template {
 
 type Operation = 'sync' | 'create'
 
-async function runFaulted(t: Template, op: Operation, fault: Fault | undefined): Promise<{ calls: CallRecord[]; error: unknown; fired: CallRecord | undefined; target: string }> {
+const openFds = () => (process.platform === 'linux' ? readdirSync('/proc/self/fd').length : 0)
+
+async function runFaulted(t: Template, op: Operation, fault: Fault | undefined): Promise<{ calls: CallRecord[]; error: unknown; fired: CallRecord | undefined; target: string; leakedFds: number }> {
+  const fdsBefore = openFds()
   const disk = new FaultyDisk(nodeDisk, fault)
   const store = await Store.open(t.a, { disk })
   const target = op === 'sync' ? t.file : path.join(path.dirname(t.file), 'new.ferry')
@@ -78,7 +81,7 @@ async function runFaulted(t: Template, op: Operation, fault: Fault | undefined):
   } finally {
     await store.close()
   }
-  return { calls: [...disk.calls], error, fired: disk.fired, target }
+  return { calls: [...disk.calls], error, fired: disk.fired, target, leakedFds: openFds() - fdsBefore }
 }
 
 /** The checks after every fault. Returns a description of anything wrong (empty when all is well). */
@@ -130,13 +133,14 @@ async function checkAfter(t: Template, op: Operation, target: string, error: unk
 }
 
 describe('I/O errors injected at every write and fsync of the merge', () => {
-  const totals = { callSites: 0, faultsInjected: 0, runs: 0, runsFailingChecks: 0, brokenFiles: 0, lostVersions: 0, crashes: 0, wrongExitCode: 0, failures: [] as string[] }
+  const totals = { callSites: 0, faultsInjected: 0, runs: 0, runsFailingChecks: 0, brokenFiles: 0, lostVersions: 0, crashes: 0, wrongExitCode: 0, leakedFds: 0, failures: [] as string[] }
 
   for (const op of ['sync', 'create'] as const) {
     it(`${op}: every call site, failing, torn and sticky`, async () => {
       const template = await makeTemplate()
       const clean = await runFaulted(copyOf(template, `${op}-clean`), op, undefined)
       expect(clean.error).toBeUndefined()
+      expect(clean.leakedFds).toBe(0)
       // Every operation the issue names must have been exercised by a clean run.
       const ops = new Set(clean.calls.map((c) => c.op))
       for (const needed of ['open', 'write', 'sync', 'rename', 'syncDir', ...(op === 'sync' ? ['truncate'] : [])]) expect(ops).toContain(needed)
@@ -156,10 +160,12 @@ describe('I/O errors injected at every write and fsync of the merge', () => {
           totals.runs++
           if (result.fired) totals.faultsInjected++
           const problems = await checkAfter(t, op, result.target, result.error, fault.sticky === true)
+          if (result.leakedFds > 0) problems.push(`leaked ${result.leakedFds} open file descriptor(s)`)
           if (problems.some((p) => p.startsWith('not a FerryError'))) totals.crashes++
           if (problems.some((p) => p.includes('does not verify') || p.includes('final clean sync'))) totals.brokenFiles++
           if (problems.some((p) => p.includes('lacks'))) totals.lostVersions++
           if (problems.some((p) => p.startsWith('exit '))) totals.wrongExitCode++
+          if (result.leakedFds > 0) totals.leakedFds++
           if (problems.length > 0) {
             totals.runsFailingChecks++
             totals.failures.push(`${op} ${site.op} #${site.n} ${how}: ${problems[0]!.slice(0, 160)}`)
