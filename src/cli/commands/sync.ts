@@ -5,6 +5,8 @@ import { badInput } from '../../errors.js'
 import { createSyncFile, syncWithFile } from '../../merge/merge.js'
 import type { MediaPolicy, SyncReport } from '../../merge/types.js'
 import { verifySyncFile } from '../../merge/verify.js'
+import { salvageSyncFile, type SalvageReport } from '../../merge/salvage.js'
+import { FerryError } from '../../errors.js'
 import { cliLog, dataDirOf, formatBytes, output, plural, progressBar, withStore } from '../context.js'
 import { syncThroughDaemon } from '../../daemon/client.js'
 import { socketPath } from '../../daemon/protocol.js'
@@ -25,8 +27,14 @@ export function registerSyncCommands(program: Command): void {
     .command('sync')
     .description('two-way merge with a sync file: take what it has, add what this computer has')
     .argument('<file>', 'the sync file')
-    .action(async (file: string, _opts, command: Command) => {
+    .option('--salvage', 'take every intact record and photo out of a damaged file (never writes to it)')
+    .action(async (file: string, opts: { salvage?: boolean }, command: Command) => {
       const absolute = path.resolve(file)
+      if (opts.salvage) {
+        const report = await withStore(command, async (store) => salvageSyncFile(store, absolute, { onProgress: progressBar(command) }))
+        output(command, report, () => describeSalvage(report, file))
+        return
+      }
       // While the daemon runs it owns the merges of this data folder (one queue, one lock); ask it to do this one.
       const dataDir = dataDirOf(command)
       const viaDaemon = existsSync(socketPath(dataDir)) ? await syncThroughDaemon(dataDir, absolute, progressBar(command)) : null
@@ -39,7 +47,15 @@ export function registerSyncCommands(program: Command): void {
     .description('check a sync file completely without changing anything')
     .argument('<file>', 'the sync file')
     .action(async (file: string, _opts, command: Command) => {
-      const report = await withStore(command, (store) => verifySyncFile(store, path.resolve(file)))
+      const report = await withStore(command, (store) =>
+        verifySyncFile(store, path.resolve(file)).catch((err: unknown) => {
+          // Damage, not a wrong project or a newer format: say that salvage can still take out what is intact.
+          if (err instanceof FerryError && err.kind === 'damaged') {
+            throw new FerryError('damaged', `${err.message} \`ferry sync --salvage ${file}\` takes every intact record and photo out of it without changing it.`, { cause: err })
+          }
+          throw err
+        }),
+      )
       output(command, report, () =>
         [
           `${file} is intact: ${plural(report.commits, 'commit')}, ${plural(report.versions, 'record')} from ${plural(report.devices, 'device')}, ${plural(report.blobs, 'media file')} (${formatBytes(report.blobBytes)}).`,
@@ -58,4 +74,16 @@ function describeSync(r: SyncReport, file: string): string {
     `Sent ${plural(r.sent.versions, 'record')} and ${plural(r.sent.blobs, 'media file')} (${formatBytes(r.sent.bytes)}).`,
     `Done in ${(r.ms / 1000).toFixed(1)} s. The file is saved: it is safe to remove the drive.`,
   ].join('\n')
+}
+
+function describeSalvage(r: SalvageReport, file: string): string {
+  return [
+    `Salvaged from ${file}: ${plural(r.received.versions, 'record')} and ${plural(r.received.blobs, 'media file')} (${formatBytes(r.received.bytes)}). The file was not changed.`,
+    r.chunks.damaged > 0 ? `${plural(r.chunks.damaged, 'damaged part')} could not be read.` : '',
+    r.missing.versions + r.missing.blobs > 0 ? `Lost from this copy: ${plural(r.missing.versions, 'record')} and ${plural(r.missing.blobs, 'media file')}; sync with another copy or with the computer that made them.` : '',
+    ...r.devicesStopped.map((d) => `Records of device ${d.deviceId.slice(0, 12)}… stop at number ${d.importedUpTo}: ${d.reason}.`),
+    'Make a fresh sync file with `ferry create` to carry on.',
+  ]
+    .filter(Boolean)
+    .join('\n')
 }
