@@ -19,6 +19,18 @@ export function buildProgram(): Command {
     .option('--debug', 'show full error details')
     .showHelpAfterError('(run `ferry --help` for the list of commands)')
     .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Syncing two computers:
+  computer 1:  ferry init --name "River monitoring"
+               ferry project export river.ferryproject      (give it to your team; keep it private)
+               ferry create /media/me/KINGSTON/river.ferry
+  computer 2:  ferry init --join river.ferryproject
+               ferry sync /media/me/KINGSTON/river.ferry    (then sync the file on computer 1 again)
+
+Exit codes: 0 done, 1 unexpected, 2 bad usage or input, 3 another project's file, 4 damaged file, 5 drive or disk failed.`,
+    )
   registerProjectCommands(program)
   registerDocumentCommands(program)
   registerImportExportCommands(program)
