@@ -56,6 +56,8 @@ describe.skipIf(skipUnless(prereqs))('plugging in a USB drive (ext4 and exFAT lo
     const pending = await until(async () => (await daemon.status()).pending, 'a pending prompt')
     expect(pending).toEqual([{ id: expect.any(String), path: path.join(drive.mountPoint, 'field.ferry'), drive: 'KINGSTON', project: 'River monitors' }])
     expect(prompt.summary).toBe('Sync field.ferry on KINGSTON with River monitors?')
+    // "Always for this drive" will follow the filesystem's UUID (read with blkid here: no udev), not only its name.
+    expect((await daemon.status()).drives.find((d) => d.label === 'KINGSTON')?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
 
     // The notification's default action (a click on it) is Sync.
     await desktop.dunstctl('action', '0')
