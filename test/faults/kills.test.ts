@@ -121,7 +121,8 @@ describe('SIGKILL of ferry sync at random moments', () => {
     }
     const final = ferrySync(['--data-dir', one!, 'verify', file])
     if (final.code !== 0) problems.push(`final verify exited ${final.code}: ${final.stderr.trim()}`)
-    recordResult('kills', { ...figures, versionsWritten: written.size, problems: problems.length })
+    recordResult('kills', { ...figures, versionsWritten: written.size, problems: problems.length, problemList: problems })
+    if (problems.length > 0) console.log(problems.join('\n'))
     expect(problems).toEqual([])
     expect(figures.kills).toBe(KILLS)
   })
