@@ -8,6 +8,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
+    // Builds dist/ first (the CLI a user runs); afterwards gathers the figures into test-artifacts/reliability.json.
+    globalSetup: ['test/faults/lib/global-setup.ts'],
     testTimeout: 60 * 60_000,
     hookTimeout: 10 * 60_000,
     pool: 'forks',
