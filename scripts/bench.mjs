@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util'
 import { generateMedia, writeObservations } from './bench/generate.mjs'
 import { describeMachine } from './bench/machine.mjs'
 import { summariseProfileDir } from './bench/profile.mjs'
-import { chartSvg, markdown, readPrevious, textTable } from './bench/report.mjs'
+import { chartSvg, markdown, readPrevious, textTable, withHistory } from './bench/report.mjs'
 import { CommandError, cpFsync, ferryRunner, hasGnuTime, measure, parseJsonOutput, running, setScratchDir } from './bench/run.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -92,8 +92,9 @@ if (opts.render) {
   const saved = JSON.parse(await readFile(opts.render, 'utf8'))
   const prev = readPrevious(existsSync(DOC) ? await readFile(DOC, 'utf8') : null)
   delete saved.problems
-  await writeFile(DOC, markdown(saved, { keep: prev.keep }))
-  await writeFile(CHART, chartSvg(saved))
+  const withPast = withHistory(saved, prev.results)
+  await writeFile(DOC, markdown(withPast, { keep: prev.keep }))
+  await writeFile(CHART, chartSvg(withPast))
   log(`wrote ${DOC} and ${CHART} from ${opts.render}`)
   process.exit(0)
 }
@@ -459,7 +460,7 @@ if (!opts['no-docs']) {
   if (!Object.keys(merged.profile).length) delete merged.profile
   delete merged.problems
   await mkdir(dirname(DOC), { recursive: true })
-  await writeFile(DOC, markdown(merged, { keep: prev.keep }))
+  await writeFile(DOC, markdown(withHistory(merged, prev.results), { keep: prev.keep }))
   await writeFile(CHART, chartSvg(merged))
   log(`wrote ${DOC} and ${CHART}`)
 }

@@ -169,6 +169,43 @@ export function readPrevious(markdown) {
 const DEFAULT_KEEP = `_Fill in from \`npm run bench -- --profile\` (the profile tables below) and \`node --cpu-prof\`:
 what the create and import spent their time on, and what was changed because of it._`
 
+/** One line of the run history: the figures that show progress, per case, for one run. */
+function historyEntry(results) {
+  return {
+    date: results.date,
+    ferry: results.ferry ?? null,
+    node_startup_ms: results.machine?.node_startup_ms ?? null,
+    cases: Object.fromEntries(
+      results.cases
+        .filter((c) => !c.skipped && !c.error && (!c.measured_at || c.measured_at >= results.date))
+        .map((c) => [c.key, {
+          create_ms: c.create_ms, import_ms: c.import_ms, cp_fsync_ms: c.cp_fsync_ms, noop_ms: c.noop_ms,
+          create_in_process_ms: c.reported_ms?.create ?? null, import_in_process_ms: c.reported_ms?.import ?? null,
+          peak_rss_mb: c.peak_rss_mb,
+        }]),
+    ),
+  }
+}
+
+/** The previous history with this run added (once: a re-render of the same run does not add it again). */
+export function withHistory(results, previous) {
+  const history = [...(previous?.history ?? [])]
+  if (!history.some((h) => h.date === results.date)) history.push(historyEntry(results))
+  history.sort((a, b) => a.date.localeCompare(b.date))
+  return { ...results, history }
+}
+
+function historySection(results) {
+  const history = results.history ?? []
+  if (history.length < 2) return '_Only one run so far._'
+  const keys = [...new Set(history.flatMap((h) => Object.keys(h.cases)))]
+  keys.sort((a, b) => results.cases.findIndex((c) => c.key === a) - results.cases.findIndex((c) => c.key === b))
+  const name = (k) => results.cases.find((c) => c.key === k)?.name ?? k
+  const cell = (c) => (c ? `${fmtMs(c.create_in_process_ms)} / ${fmtMs(c.import_in_process_ms)}` : '–')
+  return mdTable(['run (UTC)', 'Ferry', ...keys.map(name)],
+    history.map((h) => [h.date.slice(0, 16).replace('T', ' '), h.ferry ? `\`${h.ferry}\`` : '–', ...keys.map((k) => cell(h.cases[k]))]))
+}
+
 /** The whole docs/PERFORMANCE.md. */
 export function markdown(results, { keep, chartFile = 'performance-chart.svg' }) {
   const m = results.machine
@@ -232,6 +269,12 @@ Ferry on this machine: ${measured.map((c) => `${c.name} — create ${fmtMs(c.cre
 ${KEEP_START}
 ${keep ?? DEFAULT_KEEP}
 ${KEEP_END}
+
+### Runs so far
+
+Create / import, in-process (Ferry's own \`ms\`, less sensitive than wall time to the load of the moment):
+
+${historySection(results)}
 
 ### Profiles (\`npm run bench -- --profile\`: one create and one import per case under \`node --cpu-prof\`, self time)
 
