@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick]` (`npm run --silent bench -- --json` for clean JSON): measures the real Ferry CLI against cp+fsync on generated field data
-// and writes docs/PERFORMANCE.md and docs/performance-chart.svg. Progress goes to stderr; the table (or, with
-// --json, one JSON object) to stdout. See docs/PERFORMANCE.md "Method" for what each figure means.
+// `npm run bench [-- --quick]`: measures the real Ferry CLI against cp+fsync on generated field data and writes
+// docs/PERFORMANCE.md and docs/performance-chart.svg. Progress goes to stderr; the table (or, with --json, one
+// JSON object: use `npm run --silent bench -- --json` to keep npm's banner off stdout) to stdout.
+// See docs/PERFORMANCE.md "Method" for what each figure means.
 //
 //   --quick            the first two cases only
 //   --case KEY         run only this case (repeatable): 1k-100MB, 10k-500MB, 100k-100MB, 1k-2GB
-//   --reps N           repetitions per figure (default 3, at least 3 for the doc)
+//   --reps N           repetitions per figure (default 3; the figures are medians)
 //   --dir DIR          work folder (default: the OS temp folder); data folders and generated data live there
 //   --file-dir DIR     where the sync files and the cp+fsync copies go (default: --dir), e.g. a mounted USB drive
 //   --profile          also record `node --cpu-prof` of one create and one import in every case run
