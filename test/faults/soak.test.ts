@@ -22,6 +22,8 @@ import { addObservation, versionIds } from './lib/world.js'
  */
 const CYCLES = envCount('FERRY_SOAK_CYCLES', 10)
 const WARM_UP = Math.min(5, Math.max(1, Math.floor(CYCLES / 10)))
+/** Also sampled every tenth of the run, so the figures show a trend, not just two points. */
+const EVERY = Math.max(1, Math.floor(CYCLES / 10))
 
 interface Sample {
   cycle: number
@@ -142,7 +144,7 @@ describe('soak: the daemon through many drive cycles and inbox drops', () => {
         // The file went back with the daemon's data; the second computer takes it, then it is cleared away.
         await syncWithFile(second, dropped)
         rmSync(dropped)
-        if (i + 1 === WARM_UP) samples.push({ ...sample(d.pid, i + 1) })
+        if (i + 1 === WARM_UP || ((i + 1) % EVERY === 0 && i + 1 < CYCLES)) samples.push(sample(d.pid, i + 1))
       }
       const afterDrops = sample(d.pid, CYCLES)
       samples.push(afterDrops)
@@ -163,7 +165,7 @@ describe('soak: the daemon through many drive cycles and inbox drops', () => {
           await lastSyncOf(file, before)
           drives!.unmount(drive)
           await until('the daemon to see the drive go', async () => (await d.status()).drives.length === 0)
-          if (i + 1 === WARM_UP) samples.push(sample(d.pid, CYCLES + i + 1))
+          if ((i + 1) % EVERY === 0 && i + 1 < CYCLES) samples.push(sample(d.pid, CYCLES + i + 1))
         }
         samples.push(sample(d.pid, 2 * CYCLES))
       }
