@@ -1,5 +1,4 @@
 import path from 'node:path'
-import { list } from 'tar'
 import { badInput } from '../errors.js'
 import { parseProjectKey } from './project-file.js'
 
@@ -12,6 +11,8 @@ const MAX_METADATA_BYTES = 1024 * 1024
 export async function readMapeoSettings(filePath: string): Promise<{ name: string; secret: Buffer }> {
   const fileName = path.basename(filePath)
   let metadata: string | undefined
+  // Loaded here only: joining from a Mapeo configuration is rare, and tar costs every other command its load time.
+  const { list } = await import('tar')
   try {
     await list({
       file: filePath,

@@ -13,6 +13,9 @@ export const SHA256_HEX = /^[0-9a-f]{64}$/
  * whole in memory.
  */
 export class MediaStore {
+  // Folders known to exist, so receiving hundreds of photos costs one mkdir per folder, not two per photo.
+  private readonly madeDirs = new Set<string>()
+
   constructor(
     readonly root: string,
     private readonly disk: Disk,
@@ -36,9 +39,9 @@ export class MediaStore {
 
   async beginWrite(): Promise<BlobWriter> {
     const tmpDir = path.join(this.root, 'tmp')
-    await this.disk.mkdirp(tmpDir)
+    await this.ensureDir(tmpDir)
     const tmpPath = path.join(tmpDir, `${randomBytes(8).toString('hex')}.part`)
-    const file = await this.disk.open(tmpPath, 'create-new')
+    const file = await this.retryIfFolderGone(() => this.disk.open(tmpPath, 'create-new'), tmpDir)
     return new BlobWriter(this, this.disk, file, tmpPath)
   }
 
@@ -71,6 +74,24 @@ export class MediaStore {
     await inParallel(hashes.map((h) => () => syncFile(this.pathOf(h))))
     const dirs = [...new Set(hashes.map((h) => path.dirname(this.pathOf(h))))]
     await inParallel(dirs.map((dir) => () => this.disk.syncDir(dir)))
+  }
+
+  async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return
+    await this.disk.mkdirp(dir)
+    this.madeDirs.add(dir)
+  }
+
+  /** Runs fn; if a folder we thought existed is gone (removed behind our back), makes it again and retries once. */
+  async retryIfFolderGone<T>(fn: () => Promise<T>, dir: string): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      this.madeDirs.clear()
+      await this.ensureDir(dir)
+      return fn()
+    }
   }
 
   async openBlob(hash: string): Promise<DiskFile> {
@@ -123,8 +144,8 @@ export class BlobWriter {
       await this.file.close()
       this.done = true
       const finalPath = this.store.pathOf(hash)
-      await this.disk.mkdirp(path.dirname(finalPath))
-      await this.disk.rename(this.tmpPath, finalPath)
+      await this.store.ensureDir(path.dirname(finalPath))
+      await this.store.retryIfFolderGone(() => this.disk.rename(this.tmpPath, finalPath), path.dirname(finalPath))
       return { hash, size: this.size }
     } catch (err) {
       await this.abort()
