@@ -125,3 +125,17 @@ describe('the store (real LMDB)', () => {
     await expect(other.exclusive(async () => 1)).resolves.toBe(1)
   })
 })
+
+describe('two processes on one data folder', () => {
+  it('a long-running process sees what another process wrote as soon as it takes the writer lock', async () => {
+    const [a] = await devices(1)
+    await a!.writeLocal([{ value: obs() }])
+    expect(a!.countObservations()).toBe(1)
+    const { execFileSync } = await import('node:child_process')
+    const { CLI } = await import('./helpers/cli.js')
+    execFileSync(process.execPath, [CLI, '--data-dir', a!.dataDir, 'add', '--lat', '1', '--lon', '1'])
+    // Same event-loop turn as the read above: only the lock's fresh snapshot can show the other process's write.
+    const seen = await a!.exclusive(async () => a!.clock().get(a!.info.deviceId)?.seq)
+    expect(seen).toBe(2)
+  })
+})

@@ -156,6 +156,9 @@ export class Store {
   /** Runs fn holding this data folder's writer lock; throws FerryError('busy') when another process holds it. */
   async exclusive<T>(fn: () => Promise<T>, purpose: 'sync' | 'edit' = 'edit'): Promise<T> {
     const lock = acquireWriterLock(this.dataDir, purpose)
+    // lmdb-js reuses a read snapshot within one event-loop turn: start from one taken after the lock, so nothing
+    // another process committed just before is missed when planning what to write.
+    this.env.resetReadTxn()
     try {
       return await fn()
     } finally {
