@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -6,6 +7,7 @@ import { syncWithFile, createSyncFile } from '../src/merge/merge.js'
 import { Store } from '../src/store/store.js'
 import { openEnvelope, parseVersionId } from '../src/store/version.js'
 import { compareHeads, rankHeads } from '../src/store/winner.js'
+import { CLI } from './helpers/cli.js'
 
 const roots: string[] = []
 const stores: Store[] = []
@@ -132,8 +134,6 @@ describe('two processes on one data folder', () => {
     await a!.writeLocal([{ value: obs() }])
     // A range read opens a read snapshot that lmdb-js keeps for the rest of this event-loop turn.
     expect(a!.clock().get(a!.info.deviceId)?.seq).toBe(1)
-    const { execFileSync } = await import('node:child_process')
-    const { CLI } = await import('./helpers/cli.js')
     execFileSync(process.execPath, [CLI, '--data-dir', a!.dataDir, 'add', '--lat', '1', '--lon', '1'])
     // Same event-loop turn as the read above: only the lock's fresh snapshot can show the other process's write.
     const seen = await a!.exclusive(async () => a!.clock().get(a!.info.deviceId)?.seq)
