@@ -74,6 +74,7 @@ export function diskError(err: unknown, path: string): FerryError {
     case 'ENODEV':
     case 'ENXIO':
     case 'ENOTCONN':
+    case 'ECONNABORTED':
     case 'EIO':
     case 'ESTALE':
       return new FerryError('drive-removed', `The drive or disk holding ${path} stopped answering (was it removed?). Nothing was lost: plug it back in and sync again.`, { cause: err })

@@ -8,8 +8,8 @@ export interface BlobSink {
 }
 export interface BlobTarget {
   append(data: Buffer): Promise<void>
-  /** Verifies the whole blob against its hash; throws a damaged error when it does not match. */
-  finish(): Promise<void>
+  /** Verifies the whole blob against its hash: false when it does not match. A failing disk throws. */
+  finish(): Promise<boolean>
   abort(): Promise<void>
 }
 
@@ -19,9 +19,7 @@ export const hashingSink: BlobSink = {
     const hasher: Hash = createHash('sha256')
     return {
       append: async (data) => void hasher.update(data),
-      finish: async () => {
-        if (hasher.digest('hex') !== hash) throw new Error('blob hash mismatch')
-      },
+      finish: async () => hasher.digest('hex') === hash,
       abort: async () => undefined,
     }
   },
@@ -59,13 +57,7 @@ export class BlobAssembly {
     blob.received += data.length
     if (blob.received === blob.size) {
       this.current = undefined
-      if (blob.target) {
-        try {
-          await blob.target.finish()
-        } catch {
-          return `a photo's content does not match its fingerprint ${hash.slice(0, 12)}…`
-        }
-      }
+      if (blob.target && !(await blob.target.finish())) return `a photo's content does not match its fingerprint ${hash.slice(0, 12)}…`
       this.completed.push({ hash, size: blob.size, stored: blob.target !== null })
     }
     return undefined

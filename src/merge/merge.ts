@@ -199,7 +199,15 @@ function mediaStoreSink(store: Store): BlobSink {
       const writer = await onDisk(() => store.media.beginWrite())
       return {
         append: (data) => onDisk(() => writer.append(data)),
-        finish: async () => void (await writer.commit(hash, { deferSync: true })),
+        finish: async () => {
+          try {
+            await writer.commit(hash, { deferSync: true })
+            return true
+          } catch (err) {
+            if (err instanceof FerryError && err.kind === 'damaged') return false
+            throw diskError(err, store.media.root)
+          }
+        },
         abort: () => writer.abort(),
       }
     },

@@ -151,7 +151,8 @@ export class SyncFileReader {
     const frame = Buffer.alloc(FRAME_BYTES)
     while (offset < this.size) {
       const remaining = this.size - offset
-      if (remaining < FRAME_BYTES) return this.tailFrom(last, validEnd, await this.tornOrDamaged(offset, 'ends inside a chunk frame'))
+      // A frame cut short can only be the end of an interrupted write: every frame Ferry writes is complete.
+      if (remaining < FRAME_BYTES) return this.tailFrom(last, validEnd, { state: 'torn', bytes: this.size - validEnd })
       await readFully(this.file, frame, offset, this.filePath)
       const kind = frame[4]!
       const length = frame.readUInt32BE(0)

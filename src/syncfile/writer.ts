@@ -36,7 +36,12 @@ export class SegmentWriter {
   /** Starts a brand-new file (at a temporary path; the caller renames it into place). */
   static async createNew(disk: Disk, filePath: string, secret: Buffer, header: FileHeader): Promise<SegmentWriter> {
     const file = await guard(() => disk.open(filePath, 'create-new'), filePath)
-    await guard(() => file.write(header.bytes, 0), filePath)
+    try {
+      await guard(() => file.write(header.bytes, 0), filePath)
+    } catch (err) {
+      await file.close().catch(() => undefined)
+      throw err
+    }
     const writer = new SegmentWriter(file, filePath, new ChunkCipher(secret, header), HEADER_BYTES)
     writer.bytesWritten = HEADER_BYTES
     return writer
