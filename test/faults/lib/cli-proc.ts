@@ -1,5 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { CLI } from '../../helpers/cli.js'
+import { CLI as BUILT_CLI } from '../../helpers/cli.js'
+
+/** The CLI snapshot the fault suite's global setup made (see global-setup.ts), else dist/cli.js. */
+export const CLI = process.env.FERRY_FAULTS_CLI ?? BUILT_CLI
 
 /** The real CLI as a child process, for kill tests: started, optionally killed after `killAfterMs`, awaited. */
 export interface ChildOutcome {

@@ -1,11 +1,24 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { ARTIFACTS } from './results.js'
 
-/** The kill, drive and soak tests run dist/cli.js as a user would: build it once before they start. */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url))
+
+const SNAPSHOT = path.join(REPO, 'test-artifacts', `faults-dist-${process.pid}`)
+
+/**
+ * The kill, drive and soak tests run the built CLI as a user would: build it once, then run a private snapshot of
+ * dist/ (inside the repository, so node_modules resolves), so another build during a long run never swaps the CLI
+ * out from under a test. Workers find it in FERRY_FAULTS_CLI.
+ */
 export function setup(): void {
   execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' })
+  rmSync(SNAPSHOT, { recursive: true, force: true })
+  cpSync(path.join(REPO, 'dist'), path.join(SNAPSHOT, 'dist'), { recursive: true })
+  writeFileSync(path.join(SNAPSHOT, 'package.json'), readFileSync(path.join(REPO, 'package.json')))
+  process.env.FERRY_FAULTS_CLI = path.join(SNAPSHOT, 'dist', 'cli.js')
 }
 
 /**
@@ -13,6 +26,7 @@ export function setup(): void {
  * `node scripts/reliability-report.mjs` renders docs/RELIABILITY.md.
  */
 export function teardown(): void {
+  rmSync(SNAPSHOT, { recursive: true, force: true })
   const dir = path.join(ARTIFACTS, 'reliability')
   if (!existsSync(dir)) return
   const suites = Object.fromEntries(
