@@ -117,7 +117,7 @@ describe('a file altered by someone without the secret', () => {
   async function world() {
     const root = tempDir()
     const [a, b, c] = await makeStores(root, 3)
-    await addObservation(a!, { photos: [randomBytes(400)] })
+    await addObservation(a!, { photos: [randomBytes(150)] })
     const file = path.join(root, 'good.ferry')
     await createSyncFile(a!, file)
     await addObservation(b!, {})
@@ -144,7 +144,8 @@ describe('a file altered by someone without the secret', () => {
       const bad = Buffer.from(good)
       bad[i]! ^= 1 << i % 8
       writeFileSync(mutated, bad)
-      for (const op of ['verify', 'sync'] as const) {
+      // verify at every byte; sync (slower: it opens the store's transaction machinery) at every other byte.
+      for (const op of i % 2 === 0 ? (['verify', 'sync'] as const) : (['verify'] as const)) {
         const err = await refused(c, mutated, op, `(bit flipped at byte ${i})`)
         // Bytes 12..43 are the project id: a changed one names another project (exit 3); everything else is exit 4.
         expect(err.exitCode, `${op} after flipping byte ${i}: ${err.message}`).toBe(i >= 12 && i < 44 ? 3 : 4)
