@@ -14,6 +14,9 @@ import { sealVersion } from '../../src/store/version.js'
 import { ChunkKind } from '../../src/syncfile/format.js'
 import { encodeRecords } from '../../src/merge/records.js'
 import { tempDir } from '../helpers/tmp.js'
+import { ferryOk } from '../helpers/cli.js'
+import { makeDevices } from '../helpers/devices.js'
+import { ferrySync } from './lib/cli-proc.js'
 import { appendSegment, parseFrames } from './lib/forge.js'
 import { envCount, recordResult } from './lib/results.js'
 import { addObservation, blobsIntact, fingerprint, makeStores, mediaFiles, sha256, versionIds } from './lib/world.js'
@@ -201,5 +204,30 @@ describe('salvage of a damaged sync file', () => {
       { numRuns: cases },
     )
     recordResult('salvage', figures)
+  })
+
+  it('the CLI: `ferry sync --salvage` takes the intact part, exits 0, and leaves the file byte for byte as it was', () => {
+    const root = tempDir('ferry-salvage-cli-')
+    const [one, two, three] = makeDevices(root, 3)
+    const file = path.join(root, 'field.ferry')
+    for (let i = 0; i < 2; i++) ferryOk(['--data-dir', one!, 'add', '--lat', String(i), '--lon', '1'])
+    ferryOk(['--data-dir', one!, 'create', file])
+    for (let i = 0; i < 3; i++) ferryOk(['--data-dir', two!, 'add', '--lat', String(i), '--lon', '2', '--tag', `n=${i}`])
+    ferryOk(['--data-dir', two!, 'sync', file])
+    const bytes = readFileSync(file)
+    bytes[100]! ^= 1 // inside computer 1's segment
+    writeFileSync(file, bytes)
+    const mtime = statSync(file).mtimeMs
+    expect(ferrySync(['--data-dir', three!, 'sync', file]).code).toBe(4)
+    const r = ferrySync(['--data-dir', three!, '--json', 'sync', '--salvage', file])
+    expect(r.code, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout) as { received: { versions: number }; missing: { versions: number } }
+    expect(report.received.versions).toBe(3)
+    expect(report.missing.versions).toBe(2)
+    expect(readFileSync(file).equals(bytes)).toBe(true)
+    expect(statSync(file).mtimeMs).toBe(mtime)
+    const human = ferrySync(['--data-dir', three!, 'sync', '--salvage', file])
+    expect(human.code).toBe(0)
+    expect(human.stdout).toMatch(/not changed/)
   })
 })
