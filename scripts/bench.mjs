@@ -253,6 +253,7 @@ async function runCase(c, { profile }) {
     const anon = { create: [], import: [], noop: [], delta: [] }
     const mapped = { create: [], import: [], noop: [], delta: [] }
     const reported = { create: [], import: [], noop: [], delta: [] }
+    const cpu = { create: [], import: [], noop: [], delta: [] }
     let noopBytes = 0
     let noopModified = false
     let lastFile = null
@@ -266,6 +267,7 @@ async function runCase(c, { profile }) {
       const cr = await timed(d1, ['--json', 'create', file])
       create.push(cr.ms)
       rss.create.push(cr.rssKb)
+      cpu.create.push(cr.cpuMs)
       anon.create.push(cr.anonKb)
       mapped.create.push(cr.fileKb)
       reported.create.push(parseJsonOutput(cr.stdout)?.ms ?? null)
@@ -281,6 +283,7 @@ async function runCase(c, { profile }) {
       const im = await timed(d2, ['--json', 'sync', file])
       imports.push(im.ms)
       rss.import.push(im.rssKb)
+      cpu.import.push(im.cpuMs)
       anon.import.push(im.anonKb)
       mapped.import.push(im.fileKb)
       const imJson = parseJsonOutput(im.stdout)
@@ -295,6 +298,7 @@ async function runCase(c, { profile }) {
       const after = await stat(file)
       noops.push(no.ms)
       rss.noop.push(no.rssKb)
+      cpu.noop.push(no.cpuMs)
       anon.noop.push(no.anonKb)
       mapped.noop.push(no.fileKb)
       reported.noop.push(parseJsonOutput(no.stdout)?.ms ?? null)
@@ -336,6 +340,7 @@ async function runCase(c, { profile }) {
       deltaBytes.push(grown)
       payloads.push(payload)
       rss.delta.push(ds.rssKb)
+      cpu.delta.push(ds.cpuMs)
       anon.delta.push(ds.anonKb)
       mapped.delta.push(ds.fileKb)
       reported.delta.push(parseJsonOutput(ds.stdout)?.ms ?? null)
@@ -367,6 +372,7 @@ async function runCase(c, { profile }) {
       rss_mb: perOpMb(rss),
       anon_mb: perOpMb(anon),
       mapped_mb: perOpMb(mapped),
+      cpu_ms: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(median(v), 0)])),
       reported_ms: Object.fromEntries(Object.entries(reported).map(([k, v]) => [k, round(median(v))])),
       samples_ms: { create: create.map((x) => round(x)), import: imports.map((x) => round(x)), noop: noops.map((x) => round(x)), delta: deltas.map((x) => round(x)), cp_fsync: cps.map((x) => round(x)) },
     })

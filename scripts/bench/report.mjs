@@ -181,6 +181,7 @@ function historyEntry(results) {
         .map((c) => [c.key, {
           create_ms: c.create_ms, import_ms: c.import_ms, cp_fsync_ms: c.cp_fsync_ms, noop_ms: c.noop_ms,
           create_in_process_ms: c.reported_ms?.create ?? null, import_in_process_ms: c.reported_ms?.import ?? null,
+          create_cpu_ms: c.cpu_ms?.create ?? null, import_cpu_ms: c.cpu_ms?.import ?? null,
           peak_rss_mb: c.peak_rss_mb,
         }]),
     ),
@@ -201,7 +202,7 @@ function historySection(results) {
   const keys = [...new Set(history.flatMap((h) => Object.keys(h.cases)))]
   keys.sort((a, b) => results.cases.findIndex((c) => c.key === a) - results.cases.findIndex((c) => c.key === b))
   const name = (k) => results.cases.find((c) => c.key === k)?.name ?? k
-  const cell = (c) => (c ? `${fmtMs(c.create_in_process_ms)} / ${fmtMs(c.import_in_process_ms)}` : '–')
+  const cell = (c) => (c ? `${fmtMs(c.create_in_process_ms)} / ${fmtMs(c.import_in_process_ms)}${c.create_cpu_ms != null ? ` (CPU ${fmtMs(c.create_cpu_ms)} / ${fmtMs(c.import_cpu_ms)})` : ''}` : '–')
   return mdTable(['run (UTC)', 'Ferry', ...keys.map(name)],
     history.map((h) => [h.date.slice(0, 16).replace('T', ' '), h.ferry ? `\`${h.ferry}\`` : '–', ...keys.map((k) => cell(h.cases[k]))]))
 }
@@ -236,12 +237,14 @@ Ratios are Ferry's time over \`cp\` + fsync of the same number of bytes (the syn
 < ${TARGETS.noopMs} ms; a 1% change writes ≤ 4× its payload + 64 KiB; peak RSS ≤ ${TARGETS.rssMb} MB.
 
 Ferry's own \`ms\` from its \`--json\` output leaves out Node's start-up and module loading (an empty \`node -e 0\`
-takes ${m.node_startup_ms ?? '–'} ms here):
+takes ${m.node_startup_ms ?? '–'} ms here). CPU is the process's user + system time (GNU time), all threads, start-up
+included: it moves less than wall time with the machine's load.
 
-${mdTable(['case', 'create (in-process ratio)', 'import (in-process ratio)', 'no-change sync', '1% sync', 'peak RSS create / import / no-change / 1%', 'of which own (RssAnon) / mapped files (RssFile)'],
+${mdTable(['case', 'create (in-process ratio)', 'import (in-process ratio)', 'CPU create / import', 'no-change sync', '1% sync', 'peak RSS create / import / no-change / 1%', 'of which own (RssAnon) / mapped files (RssFile)'],
     measured.map((c) => [c.name,
       `${fmtMs(c.reported_ms?.create)} (${fmtRatio(c.create_ratio_in_process)})`,
       `${fmtMs(c.reported_ms?.import)} (${fmtRatio(c.import_ratio_in_process)})`,
+      c.cpu_ms ? `${fmtMs(c.cpu_ms.create)} / ${fmtMs(c.cpu_ms.import)}` : '–',
       fmtMs(c.reported_ms?.noop), fmtMs(c.reported_ms?.delta),
       c.rss_mb ? `${c.rss_mb.create} / ${c.rss_mb.import} / ${c.rss_mb.noop} / ${c.rss_mb.delta} MB` : '–',
       c.anon_mb ? `${c.anon_mb.create} / ${c.anon_mb.import} / ${c.anon_mb.noop} / ${c.anon_mb.delta} MB own; up to ${c.peak_mapped_mb} MB mapped` : '–']))}
@@ -272,7 +275,8 @@ ${KEEP_END}
 
 ### Runs so far
 
-Create / import, in-process (Ferry's own \`ms\`, less sensitive than wall time to the load of the moment):
+Create / import, in-process (Ferry's own \`ms\`), and their CPU time where recorded; both are less sensitive than wall
+time to the load of the moment:
 
 ${historySection(results)}
 

@@ -41,7 +41,7 @@ function quote(a) {
 
 /**
  * Spawns `cmd args`, collecting output. With `rss`, runs it under GNU time and returns its peak RSS in KiB.
- * Resolves { ms, code, stdout, stderr, rssKb, cmdline }; rejects with CommandError on a non-zero exit
+ * Resolves { ms, code, stdout, stderr, rssKb, cpuMs, anonKb, fileKb, cmdline }; rejects with CommandError on a non-zero exit
  * unless `allowFail`.
  */
 export async function measure(cmd, args, { rss = false, allowFail = false, env, cwd } = {}) {
@@ -52,7 +52,7 @@ export async function measure(cmd, args, { rss = false, allowFail = false, env, 
   if (rss && hasGnuTime()) {
     rssFile = join(scratch, `rss-${Math.random().toString(36).slice(2)}`)
     file = GNU_TIME
-    argv = ['-f', '%M', '-o', rssFile, cmd, ...args]
+    argv = ['-f', '%M %U %S', '-o', rssFile, cmd, ...args]
   }
   const started = performance.now()
   const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, cwd })
@@ -72,15 +72,20 @@ export async function measure(cmd, args, { rss = false, allowFail = false, env, 
   const stdout = Buffer.concat(out).toString('utf8')
   const stderr = Buffer.concat(err).toString('utf8')
   let rssKb = null
+  let cpuMs = null // user + system CPU time: steadier than wall time when other work shares the machine
   if (rssFile) {
     const text = await readFile(rssFile, 'utf8').catch(() => '')
     await rm(rssFile, { force: true })
     // GNU time writes "Command exited with non-zero status N" before the figure when the command fails.
     const last = text.trim().split('\n').pop()
-    rssKb = /^\d+$/.test(last ?? '') ? Number(last) : null
+    const m = /^(\d+) ([\d.]+) ([\d.]+)$/.exec(last ?? '')
+    if (m) {
+      rssKb = Number(m[1])
+      cpuMs = Math.round((Number(m[2]) + Number(m[3])) * 1000)
+    }
   }
   if (code !== 0 && !allowFail) throw new CommandError(cmdline, code, stdout, stderr)
-  return { ms, code, stdout, stderr, rssKb, anonKb: mem?.anonKb ?? null, fileKb: mem?.fileKb ?? null, cmdline }
+  return { ms, code, stdout, stderr, rssKb, cpuMs, anonKb: mem?.anonKb ?? null, fileKb: mem?.fileKb ?? null, cmdline }
 }
 
 /**
