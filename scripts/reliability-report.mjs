@@ -102,7 +102,7 @@ if (pulls.length > 0) {
   p('## Drives pulled mid-sync', '')
   for (const d of pulls) {
     p(
-      `- **${d.fs === 'ext4' ? 'ext4, `umount -l` + loop detach' : 'exFAT (exfat-fuse), FUSE process SIGKILLed'}**: ${n(d.pulls)} pulls, ${n(d.pulledWhileRunning)} while the sync ran (half at a random moment, half once the file began to grow); the sync exited 5 with one plain sentence ${n(d.syncsInterrupted)} times, finished ${n(d.syncsFinished)} times${d.pulledBeforeStart ? `, found no file ${n(d.pulledBeforeStart)} times (pulled before it started)` : ''}. Remounted, the file verified ${n(d.pulls - d.verifyFailures)} times (old commit ${n(d.oldCommit)}, new ${n(d.newCommit)}); ${n(d.lostVersions)} versions lost.`,
+      `- **${d.fs === 'ext4' ? 'ext4, `umount -l` + loop detach' : 'exFAT (exfat-fuse), FUSE process SIGKILLed'}**: ${n(d.pulls)} pulls, ${n(d.pulledWhileRunning)} while the sync ran (half at a random moment, half once the file began to grow); the sync exited 5 with one plain sentence ${n(d.syncsInterrupted)} time(s), finished ${n(d.syncsFinished)} times${d.pulledBeforeStart ? `, found no file ${n(d.pulledBeforeStart)} time(s) (pulled before it started; exit 2, nothing touched)` : ''}. Remounted, the file verified ${n(d.pulls - d.verifyFailures)} times (old commit ${n(d.oldCommit)}, new ${n(d.newCommit)}); ${n(d.lostVersions)} versions lost.`,
     )
   }
   p('')
@@ -144,7 +144,14 @@ p(
   '',
   '- Power loss with the page cache written out of order (later pages on disk, earlier ones not): the pulls above keep write order; the reader treats such a tail as damage, not as an interrupted write.',
   '- ENOSPC in the middle of a real write: the free-space check before writing catches a full drive first (exit 5, tested on a 4 MB ext4 image); a write failing with ENOSPC later is covered only through FaultyDisk.',
-  '- `ferry sync --salvage`: salvage is tested in-process (`salvageSyncFile`); the CLI wiring is separate.',
+  '',
+  '## Found by this suite, and fixed',
+  '',
+  '- Earlier commits’ footers were never checked: 16 bytes per commit could be altered unnoticed (security sweep).',
+  '- A damaged last footer made sync fall back a commit and then cut off the authentic commit after it (security sweep).',
+  '- A disk error in the local media store while receiving a photo was reported as a damaged sync file (exit 4) or as an unexpected error (exit 1) instead of exit 5 (injected I/O errors).',
+  '- A write torn inside a chunk frame left a file that verify called damaged and sync refused for good (injected I/O errors).',
+  '- A failed create leaked its file descriptor when the header write failed (injected I/O errors).',
   '',
 )
 writeFileSync(out, `${lines.join('\n')}\n`)
