@@ -15,6 +15,7 @@ import { planSend, writeSegment } from './send-plan.js'
 import type { CreateOptions, MediaPolicy, SyncOptions, SyncProgress, SyncReport, TransferCounts } from './types.js'
 import { VersionChains } from './version-chains.js'
 import { observationChecker } from '../store/comapeo-schema.js'
+import type { BlobRecord } from '../store/blob-record.js'
 import { describeProject } from './describe-project.js'
 import { decodeRecords } from './records.js'
 
@@ -116,7 +117,7 @@ async function receiveSegments(
 ): Promise<TransferCounts> {
   const chains = new VersionChains(ours, await observationChecker())
   const sink = mediaStoreSink(store)
-  const newBlobs: Array<{ hash: string; size: number }> = []
+  const newBlobs: BlobRecord[] = []
   let lastStaged: Promise<boolean> | undefined
   let stagedAtLastWait = 0
 
@@ -155,7 +156,8 @@ async function receiveSegments(
       await blobs.abort()
       throw err
     }
-    for (const blob of blobs.completed) if (blob.stored) newBlobs.push({ hash: blob.hash, size: blob.size })
+    const listed = new Map(commit.blobs.map((b) => [b.hash, b]))
+    for (const blob of blobs.completed) if (blob.stored) newBlobs.push(listed.get(blob.hash)!)
     for (const [device, seq] of commit.clock) {
       if (chains.seqOf(device) < seq) throw reader.damagedAt(commit.offset, 'its commit lists records it does not contain')
     }

@@ -7,13 +7,14 @@ import type { SegmentWriter } from '../syncfile/writer.js'
 import type { DiskFile } from '../fs/disk.js'
 import { encodeRecords } from './records.js'
 import type { MediaPolicy } from './types.js'
+import type { BlobRecord } from '../store/blob-record.js'
 
 /** What this device will append to a file: per device the range the file lacks, and the blobs it lacks. */
 export interface SendPlan {
   ranges: Array<{ deviceId: string; from: number; to: number }>
   versionCount: number
   versionBytes: number
-  blobs: Array<{ hash: string; size: number }>
+  blobs: BlobRecord[]
   blobBytes: number
   /** The file's clock once the segment is committed. */
   newClock: Map<string, number>
@@ -39,11 +40,10 @@ export function planSend(store: Store, fileClock: Map<string, number>, commits: 
   }
   const blobs: SendPlan['blobs'] = []
   let blobBytes = 0
-  // Ferry keeps originals only, so a file made with --media previews or none carries no media.
-  if (media === 'all') {
+  if (media !== 'none') {
     const inFile = new Set(commits.flatMap((c) => c.blobs.map((b) => b.hash)))
     for (const blob of store.blobEntries()) {
-      if (inFile.has(blob.hash)) continue
+      if (inFile.has(blob.hash) || (media === 'previews' && !blob.variant)) continue
       blobs.push(blob)
       blobBytes += blob.size
     }
@@ -89,7 +89,7 @@ export async function writeSegment(store: Store, writer: SegmentWriter, plan: Se
  * Streams one blob from the media store into pieces, checking it against its hash as it goes. The next piece is
  * read while the current one is hashed, encrypted and queued, so the disk never waits for the CPU.
  */
-async function writeBlob(store: Store, writer: SegmentWriter, blob: { hash: string; size: number }, onProgress: (versions: number, bytes: number) => void): Promise<void> {
+async function writeBlob(store: Store, writer: SegmentWriter, blob: BlobRecord, onProgress: (versions: number, bytes: number) => void): Promise<void> {
   const hashBytes = Buffer.from(blob.hash, 'hex')
   const hasher = createHash('sha256')
   let file: DiskFile

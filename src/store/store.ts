@@ -10,6 +10,7 @@ import { isLive, withVersion, type DocState } from './doc-state.js'
 import { MediaStore } from './media-store.js'
 import { PROJECT_SECRET_BYTES, projectIdOf } from './project-identity.js'
 import type { StoreInfo } from './store-api.js'
+import { fromStored, toStored, type BlobRecord, type StoredBlob } from './blob-record.js'
 import { envelopeHash, openEnvelope, parseVersionId, sealVersion, versionIdOf, type Version, type VersionBody } from './version.js'
 import { acquireWriterLock } from './writer-lock.js'
 
@@ -58,7 +59,8 @@ export const DEFAULT_PROJECT_NAME = 'My field project'
  * - `clock`     deviceId → {seq, hash} of the newest held version of that device.
  * - `docs`      docId → DocState (heads with winner summaries), iterated in docId order for export.
  * - `superseded` versionId → true once a held version links to it (makes head tracking order-independent).
- * - `blobs`     sha256 hex → size, for blobs whose files are durably in the media store.
+ * - `blobs`     sha256 hex → size (and, for a preview or thumbnail, its original), for blobs whose files are
+ *               durably in the media store.
  * - `incoming`  [deviceId, seq] → summary of a version received from a sync file, verified, not yet visible.
  * - `meta`      project, device key, categories, live-document count.
  */
@@ -77,7 +79,7 @@ export class Store {
     private readonly clockDb: Database<ClockEntry, string>,
     private readonly docs: Database<DocState, string>,
     private readonly superseded: Database<true, string>,
-    private readonly blobs: Database<number, string>,
+    private readonly blobs: Database<StoredBlob, string>,
     private readonly incoming: Database<StagedSummary, [string, number]>,
     private readonly meta: Database<unknown, string>,
   ) {
@@ -142,7 +144,7 @@ export class Store {
       clockDb: env.openDB<ClockEntry, string>('clock', {}),
       docs: env.openDB<DocState, string>('docs', {}),
       superseded: env.openDB<true, string>('superseded', {}),
-      blobs: env.openDB<number, string>('blobs', {}),
+      blobs: env.openDB<StoredBlob, string>('blobs', {}),
       incoming: env.openDB<StagedSummary, [string, number]>('incoming', { keyEncoding: 'ordered-binary' }),
       meta: env.openDB<unknown, string>('meta', {}),
     }
@@ -228,8 +230,8 @@ export class Store {
     return this.blobs.get(hash) !== undefined
   }
 
-  *blobEntries(): Iterable<{ hash: string; size: number }> {
-    for (const { key, value } of this.blobs.getRange()) yield { hash: key, size: value }
+  *blobEntries(): Iterable<BlobRecord> {
+    for (const { key, value } of this.blobs.getRange()) yield fromStored(key, value)
   }
 
   getMeta<T>(key: string): T | undefined {
@@ -247,7 +249,7 @@ export class Store {
    * Writes this device's changes as new signed versions, all or nothing. An edit or delete links to every current
    * head of the document, so it resolves forks. Returns the new versionIds.
    */
-  async writeLocal(changes: readonly LocalChange[], blobs: ReadonlyArray<{ hash: string; size: number }> = []): Promise<string[]> {
+  async writeLocal(changes: readonly LocalChange[], blobs: ReadonlyArray<BlobRecord> = []): Promise<string[]> {
     const now = new Date().toISOString()
     const me = this.deviceKey.deviceId
     const ids = this.env.transactionSync(() => {
@@ -279,7 +281,7 @@ export class Store {
         written.push(opened.version.versionId)
       }
       if (prev) this.clockDb.putSync(me, { seq, hash: prev })
-      for (const blob of blobs) this.blobs.putSync(blob.hash, blob.size)
+      for (const blob of blobs) this.blobs.putSync(blob.hash, toStored(blob))
       return written
     })
     await this.env.flushed
@@ -336,7 +338,7 @@ export class Store {
    * Makes every staged version and the given blobs visible in one LMDB transaction, then waits until it is durable.
    * Each device's staged range must continue its clock exactly; anything else aborts it all.
    */
-  async commitIncoming(newBlobs: ReadonlyArray<{ hash: string; size: number }>): Promise<number> {
+  async commitIncoming(newBlobs: ReadonlyArray<BlobRecord>): Promise<number> {
     await this.incoming.committed
     await this.versions.committed
     const applied = this.env.transactionSync(() => {
@@ -353,7 +355,7 @@ export class Store {
       }
       this.adjustLiveCount(liveChange)
       for (const [deviceId, tip] of tips) this.clockDb.putSync(deviceId, tip)
-      for (const blob of newBlobs) this.blobs.putSync(blob.hash, blob.size)
+      for (const blob of newBlobs) this.blobs.putSync(blob.hash, toStored(blob))
       this.incoming.clearSync()
       return count
     })
@@ -362,9 +364,9 @@ export class Store {
   }
 
   /** Indexes blobs that are already durably in the media store (local adds and imports). */
-  async indexBlobs(entries: ReadonlyArray<{ hash: string; size: number }>): Promise<void> {
+  async indexBlobs(entries: ReadonlyArray<BlobRecord>): Promise<void> {
     this.env.transactionSync(() => {
-      for (const e of entries) this.blobs.putSync(e.hash, e.size)
+      for (const e of entries) this.blobs.putSync(e.hash, toStored(e))
     })
     await this.env.flushed
   }

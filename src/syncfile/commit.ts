@@ -1,6 +1,10 @@
 import type { MediaPolicy } from '../merge/types.js'
 import { decodeCborSafely, encodeCbor } from '../store/cbor.js'
 import { FOOTER_BYTES } from './format.js'
+import type { BlobRecord, BlobVariant } from '../store/blob-record.js'
+
+const VARIANT_CODES: Record<BlobVariant, number> = { preview: 1, thumbnail: 2 }
+const VARIANTS_BY_CODE: Record<number, BlobVariant> = { 1: 'preview', 2: 'thumbnail' }
 
 /**
  * A commit records what the file holds once everything before it is on disk: per device the newest version held
@@ -17,8 +21,8 @@ export interface Commit {
   segmentStart: number
   segmentHash: Buffer
   clock: Map<string, number>
-  /** Blobs whose chunks are in this commit's segment. */
-  blobs: Array<{ hash: string; size: number }>
+  /** Blobs whose chunks are in this commit's segment (a preview or thumbnail names its original). */
+  blobs: BlobRecord[]
   totals: { versions: number; blobs: number; blobBytes: number }
   media: MediaPolicy
   writer: string
@@ -39,7 +43,7 @@ export function encodeCommit(c: CommitFields): Buffer {
     segmentStart: c.segmentStart,
     segmentHash: c.segmentHash,
     clock: [...c.clock].sort(([a], [b]) => (a < b ? -1 : 1)).map(([device, seq]) => [Buffer.from(device, 'hex'), seq]),
-    blobs: c.blobs.map((b) => [Buffer.from(b.hash, 'hex'), b.size]),
+    blobs: c.blobs.map((b) => (b.variant && b.of ? [Buffer.from(b.hash, 'hex'), b.size, VARIANT_CODES[b.variant], Buffer.from(b.of, 'hex')] : [Buffer.from(b.hash, 'hex'), b.size])),
     totals: c.totals,
     media: c.media,
     writer: Buffer.from(c.writer, 'hex'),
@@ -69,7 +73,13 @@ export function decodeCommit(plaintext: Buffer, offset: number): Commit | undefi
   const blobs: Commit['blobs'] = []
   for (const entry of c.blobs as unknown[]) {
     if (!Array.isArray(entry) || !isBytes32(entry[0]) || !isCount(entry[1])) return undefined
-    blobs.push({ hash: hex(entry[0]), size: entry[1] })
+    if (entry.length === 2) {
+      blobs.push({ hash: hex(entry[0]), size: entry[1] })
+      continue
+    }
+    const variant = VARIANTS_BY_CODE[entry[2] as number]
+    if (entry.length !== 4 || !variant || !isBytes32(entry[3])) return undefined
+    blobs.push({ hash: hex(entry[0]), size: entry[1], variant, of: hex(entry[3]) })
   }
   const t = c.totals as Record<string, unknown> | undefined
   if (!t || !isCount(t.versions) || !isCount(t.blobs) || !isCount(t.blobBytes)) return undefined

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { badInput } from '../../errors.js'
 import { checkObservation } from '../../documents/import-parse.js'
 import { comapeoSchema } from '../../store/comapeo-schema.js'
+import { addPhoto } from '../../store/media-variants.js'
 import { resolveDocId } from '../../documents/resolve-doc.js'
 import { collectTag, parseCoordinate, parseTags } from '../../documents/tags.js'
 import { toComapeoDoc } from '../../store/version.js'
@@ -28,9 +29,9 @@ export function registerDocumentCommands(program: Command): void {
           const attachments = []
           const blobs = []
           for (const photo of opts.photo) {
-            const blob = await store.media.addFile(photo)
-            blobs.push(blob)
-            attachments.push({ driveDiscoveryId: store.info.deviceId, name: path.basename(photo), type: 'photo', hash: blob.hash, external: true, createdAt: now })
+            const [original, ...variants] = await addPhoto(store.media, photo)
+            blobs.push(original!, ...variants)
+            attachments.push({ driveDiscoveryId: store.info.deviceId, name: path.basename(photo), type: 'photo', hash: original!.hash, external: true, createdAt: now })
           }
           const value = { schemaName: 'observation', lat, lon, attachments, tags }
           checkObservation(await comapeoSchema(), value, 'The new observation')

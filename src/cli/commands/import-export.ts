@@ -9,6 +9,8 @@ import { comapeoSchema } from '../../store/comapeo-schema.js'
 import { SHA256_HEX } from '../../store/media-store.js'
 import type { Store } from '../../store/store.js'
 import type { Version } from '../../store/version.js'
+import type { BlobRecord } from '../../store/blob-record.js'
+import { makeVariants } from '../../store/media-variants.js'
 import { output, plural, withStore } from '../context.js'
 
 export function registerImportExportCommands(program: Command): void {
@@ -30,9 +32,10 @@ export function registerImportExportCommands(program: Command): void {
         store.exclusive(async () => {
           const blobs = opts.media ? await bringInBlobs(store, opts.media, parsed.attachmentHashes) : []
           const ids = await store.writeLocal(parsed.changes, blobs)
-          const missing = parsed.attachmentHashes.length - blobs.length - parsed.attachmentHashes.filter((h) => store.hasBlob(h) && !blobs.some((b) => b.hash === h)).length
-          output(command, { imported: ids.length, blobs: blobs.length, missingMedia: missing }, () =>
-            [`Imported ${plural(ids.length, 'observation')} and ${plural(blobs.length, 'media file')}.`, missing > 0 ? `${plural(missing, 'attachment')} had no file here; they are kept as references and arrive when a device that has them syncs.` : '']
+          const originals = blobs.filter((b) => !b.variant)
+          const missing = parsed.attachmentHashes.filter((h) => !store.hasBlob(h)).length
+          output(command, { imported: ids.length, blobs: originals.length, missingMedia: missing }, () =>
+            [`Imported ${plural(ids.length, 'observation')} and ${plural(originals.length, 'media file')}.`, missing > 0 ? `${plural(missing, 'attachment')} had no file here; they are kept as references and arrive when a device that has them syncs.` : '']
               .filter(Boolean)
               .join('\n'),
           )
@@ -63,15 +66,15 @@ export function registerImportExportCommands(program: Command): void {
 }
 
 /** Streams each attachment present in `dir` into the media store, checking its content matches its name. */
-async function bringInBlobs(store: Store, dir: string, hashes: string[]): Promise<Array<{ hash: string; size: number }>> {
-  const blobs = []
+async function bringInBlobs(store: Store, dir: string, hashes: string[]): Promise<BlobRecord[]> {
+  const blobs: BlobRecord[] = []
   for (const hash of hashes) {
     if (!SHA256_HEX.test(hash) || store.hasBlob(hash)) continue
     const source = path.join(dir, hash)
     if (!existsSync(source)) continue
     const blob = await store.media.addFile(source)
     if (blob.hash !== hash) throw badInput(`The media file ${source} does not match its name (its SHA-256 is ${blob.hash}). Nothing was imported.`)
-    blobs.push(blob)
+    blobs.push(blob, ...(await makeVariants(store.media, blob.hash)))
   }
   return blobs
 }
