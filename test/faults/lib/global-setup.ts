@@ -17,7 +17,9 @@ export function setup(): void {
   execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' })
   rmSync(SNAPSHOT, { recursive: true, force: true })
   cpSync(path.join(REPO, 'dist'), path.join(SNAPSHOT, 'dist'), { recursive: true })
+  // What dist/ reads beside itself at run time: package.json and the shipped defaults in config/.
   writeFileSync(path.join(SNAPSHOT, 'package.json'), readFileSync(path.join(REPO, 'package.json')))
+  if (existsSync(path.join(REPO, 'config'))) cpSync(path.join(REPO, 'config'), path.join(SNAPSHOT, 'config'), { recursive: true })
   process.env.FERRY_FAULTS_CLI = path.join(SNAPSHOT, 'dist', 'cli.js')
 }
 
