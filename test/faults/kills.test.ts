@@ -18,10 +18,12 @@ import { addObservation, blobsIntact, fingerprint, versionIds } from './lib/worl
  */
 const KILLS = envCount('FERRY_FAULT_KILLS', 30)
 
-async function addOn(dataDir: string, written: Set<string>): Promise<void> {
+async function addOn(dataDir: string, written: Set<string>, bigPhoto = false): Promise<void> {
   const store = await Store.open(dataDir)
   try {
     const photos = Array.from({ length: 1 + Math.floor(Math.random() * 2) }, () => randomBytes(20_000 + Math.floor(Math.random() * 80_000)))
+    // A photo bigger than one write batch (4 MiB), so the append takes several writes a kill can fall between.
+    if (bigPhoto) photos.push(randomBytes(5 * 1024 * 1024 + Math.floor(Math.random() * 1024 * 1024)))
     const { versionId } = await addObservation(store, { photos })
     written.add(versionId)
   } finally {
@@ -61,21 +63,32 @@ describe('SIGKILL of ferry sync at random moments', () => {
     }
     const typical = durations.sort((a, b) => a - b)[1]!
 
-    const figures = { kills: 0, killedMidSync: 0, finishedBeforeKill: 0, tornTails: 0, verifyFailures: 0, openFailures: 0, lostVersions: 0, typicalSyncMs: Math.round(typical) }
+    const figures = { kills: 0, killsDuringAppend: 0, killedMidSync: 0, finishedBeforeKill: 0, tornTails: 0, fileGrewWithoutCommit: 0, verifyFailures: 0, openFailures: 0, lostVersions: 0, typicalSyncMs: Math.round(typical) }
     const problems: string[] = []
+    const notes: string[] = []
     for (let round = 0; round < KILLS; round++) {
-      await addOn(one!, written)
-      await addOn(two!, written)
+      const targeted = round % 3 === 2
       const [victim, other] = round % 2 === 0 ? [one!, two!] : [two!, one!]
+      await addOn(one!, written, targeted && victim === one)
+      await addOn(two!, written, targeted && victim === two)
       const heldBefore = await held(victim)
       const sizeBefore = statSync(file).size
-      const outcome = await runFerry(['--data-dir', victim, 'sync', file], { killAfterMs: Math.random() * typical })
+      const commitsBefore = (JSON.parse(ferrySync(['--data-dir', other, '--json', 'verify', file]).stdout) as { commits: number }).commits
+      // Most rounds: a random moment of a typical sync. Every third round: the killed computer has a 5–6 MB photo to
+      // send and is killed once the file starts to grow plus 0–20 ms — the moment a kill can tear the append, which
+      // a uniform delay rarely hits because most of a short sync is Node starting up.
+      const outcome = await runFerry(['--data-dir', victim, 'sync', file], targeted ? { killWhenGrows: file, killAfterMs: Math.random() * 20 } : { killAfterMs: Math.random() * typical })
+      if (targeted) figures.killsDuringAppend++
       figures.kills++
       if (outcome.killed) figures.killedMidSync++
       else if (outcome.code === 0) figures.finishedBeforeKill++
       else problems.push(`round ${round}: sync exited ${outcome.code} without being killed: ${outcome.stderr}`)
 
       const verify = ferrySync(['--data-dir', other, '--json', 'verify', file])
+      if (statSync(file).size !== sizeBefore && verify.code === 0 && (JSON.parse(verify.stdout) as { commits: number }).commits === commitsBefore) {
+        figures.fileGrewWithoutCommit++
+        if (notes.length < 5) notes.push(`round ${round}: ${sizeBefore} → ${statSync(file).size} bytes, ${verify.stdout.trim()}`)
+      }
       if (verify.code !== 0) {
         figures.verifyFailures++
         problems.push(`round ${round}: verify exited ${verify.code} after a kill (file ${sizeBefore} → ${statSync(file).size} bytes): ${verify.stderr.trim()}`)
@@ -121,7 +134,7 @@ describe('SIGKILL of ferry sync at random moments', () => {
     }
     const final = ferrySync(['--data-dir', one!, 'verify', file])
     if (final.code !== 0) problems.push(`final verify exited ${final.code}: ${final.stderr.trim()}`)
-    recordResult('kills', { ...figures, versionsWritten: written.size, problems: problems.length, problemList: problems })
+    recordResult('kills', { ...figures, versionsWritten: written.size, problems: problems.length, problemList: problems, notes })
     if (problems.length > 0) console.log(problems.join('\n'))
     expect(problems).toEqual([])
     expect(figures.kills).toBe(KILLS)

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
+import { statSync } from 'node:fs'
 import { CLI as BUILT_CLI } from '../../helpers/cli.js'
 
 /** The CLI snapshot the fault suite's global setup made (see global-setup.ts), else dist/cli.js. */
@@ -17,21 +18,42 @@ export function ferryEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...process.env, FERRY_CONFIG_DIR: process.env.FERRY_TEST_CONFIG_DIR ?? '/nonexistent-ferry-config', ...extra }
 }
 
-export function runFerry(args: string[], opts: { killAfterMs?: number; timeoutMs?: number } = {}): Promise<ChildOutcome> {
+export interface RunOptions {
+  /** SIGKILL after this many ms. */
+  killAfterMs?: number
+  /** SIGKILL once this file's size changes (polled every millisecond), after a further `killAfterMs` (default 0). */
+  killWhenGrows?: string
+  timeoutMs?: number
+}
+
+export function runFerry(args: string[], opts: RunOptions = {}): Promise<ChildOutcome> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const child = spawn(process.execPath, [CLI, ...args], { env: ferryEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     let killed = false
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const killTimer =
-      opts.killAfterMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-              killed = process.kill(child.pid, 'SIGKILL')
-            }
-          }, opts.killAfterMs)
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) killed = process.kill(child.pid, 'SIGKILL')
+    }
+    let killTimer: NodeJS.Timeout | undefined
+    let watch: NodeJS.Timeout | undefined
+    if (opts.killWhenGrows) {
+      const file = opts.killWhenGrows
+      const sizeOf = () => {
+        try {
+          return statSync(file).size
+        } catch {
+          return -1
+        }
+      }
+      const start = sizeOf()
+      watch = setInterval(() => {
+        if (sizeOf() === start) return
+        clearInterval(watch)
+        killTimer = setTimeout(kill, opts.killAfterMs ?? 0)
+      }, 1)
+    } else if (opts.killAfterMs !== undefined) killTimer = setTimeout(kill, opts.killAfterMs)
     // A hang bound, not a timing assertion: a sync that never ends is a failure.
     const hang = setTimeout(() => {
       if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL')
@@ -40,6 +62,7 @@ export function runFerry(args: string[], opts: { killAfterMs?: number; timeoutMs
     child.on('error', reject)
     child.on('exit', (code, signal) => {
       clearTimeout(killTimer)
+      clearInterval(watch)
       clearTimeout(hang)
       resolve({ code, signal, stderr, ms: performance.now() - started, killed: killed && signal === 'SIGKILL' })
     })
