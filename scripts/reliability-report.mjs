@@ -92,8 +92,8 @@ if (kills) {
   p(
     '## SIGKILL',
     '',
-    `Two data folders, new observations with 20–100 KB photos on both each round, the real CLI killed after a random delay in [0, ${n(kills.typicalSyncMs)} ms] (a typical sync on this machine, measured first).`,
-    `${n(kills.killedMidSync)} kills landed while the sync ran, ${n(kills.finishedBeforeKill)} after it finished; ${n(kills.tornTails)} left a torn tail that the next sync cut off.`,
+    `Two data folders, new observations with 20–100 KB photos on both each round, the real CLI killed after a random delay in [0, ${n(kills.typicalSyncMs)} ms] (a typical sync on this machine, measured first)${kills.killsDuringAppend ? `; in ${n(kills.killsDuringAppend)} of the rounds the killed computer also had a 5–6 MB photo to send and was killed 0–20 ms after the file began to grow` : ''}.`,
+    `${n(kills.killedMidSync)} kills landed while the sync ran, ${n(kills.finishedBeforeKill)} after it finished; ${n((kills.tornTails ?? 0) + (kills.fileGrewWithoutCommit ?? 0))} left part of an append after the last commit, which the next sync cut off.`,
     `After each: \`ferry verify\` failed ${n(kills.verifyFailures)} times, a data folder failed to open ${n(kills.openFailures)} times. Final round: ${n(kills.versionsWritten)} versions written, ${n(kills.lostVersions)} missing on either computer.`,
     '',
   )
