@@ -9,6 +9,7 @@
 //   --reps N           repetitions per figure (default 3; the figures are medians)
 //   --dir DIR          work folder (default: the OS temp folder); data folders and generated data live there
 //   --file-dir DIR     where the sync files and the cp+fsync copies go (default: --dir), e.g. a mounted USB drive
+//   --photos KIND      jpeg (default: decodable JPEGs padded to 1 MB, so Ferry makes previews) or random bytes
 //   --profile          also record `node --cpu-prof` of one create and one import in every case run
 //   --no-docs          do not rewrite docs/PERFORMANCE.md and the chart
 //   --keep             keep the generated data folders
@@ -50,6 +51,7 @@ const { values: opts } = parseArgs({
     dir: { type: 'string' },
     'file-dir': { type: 'string' },
     profile: { type: 'boolean', default: false },
+    photos: { type: 'string', default: 'jpeg' },
     'no-docs': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     cli: { type: 'string' },
@@ -146,6 +148,8 @@ async function snapshotDist() {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-cli-'))
   await cp(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true })
   await cp(join(ROOT, 'package.json'), join(dir, 'package.json'))
+  // Ferry reads some defaults from config/ beside dist/.
+  if (existsSync(join(ROOT, 'config'))) await cp(join(ROOT, 'config'), join(dir, 'config'), { recursive: true })
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
   return dir
 }
@@ -224,6 +228,7 @@ async function runCase(c, { profile }) {
     const media = await generateMedia(mediaDir, {
       ...c.media,
       label: c.key,
+      jpeg: opts.photos === 'jpeg',
       onProgress: (i, n) => {
         const pct = Math.floor((i / n) * 10) * 10
         if (pct !== lastPct) log(`${c.key}: generating media ${i}/${n}`)
@@ -328,7 +333,7 @@ async function runCase(c, { profile }) {
     const payloads = []
     for (let r = 1; r <= reps; r++) {
       const dmDir = join(dir, `delta-media-${r}`)
-      const dMedia = await generateMedia(dmDir, { count: deltaMedia, size: c.media.size, type: c.media.type, label: `${c.key}-delta${r}` })
+      const dMedia = await generateMedia(dmDir, { count: deltaMedia, size: c.media.size, type: c.media.type, label: `${c.key}-delta${r}`, jpeg: opts.photos === 'jpeg' })
       const dFile = join(dir, `delta-${r}.json`)
       const jsonBytes = await writeObservations(dFile, { label: c.key, start: c.observations + (r - 1) * deltaCount, count: deltaCount, media: dMedia, seed: 7 })
       await timed(d1, ['import', dFile, ...(dMedia.length ? ['--media', dmDir] : [])], { rss: false })
@@ -444,6 +449,7 @@ const results = {
   command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
   ferry: gitDescribe(),
   reps,
+  photos: opts.photos === 'jpeg' ? 'jpeg' : 'random',
   cases,
   ...(Object.keys(profile).length ? { profile } : {}),
   ...(problems.length ? { problems } : {}),

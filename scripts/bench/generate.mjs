@@ -3,7 +3,7 @@
 // Media content is random bytes, streamed to disk in chunks so a 1 GB video never sits in memory.
 import { createHash, randomFillSync } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, rename, stat } from 'node:fs/promises'
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import { join } from 'node:path'
 
@@ -45,11 +45,41 @@ export async function writeRandomMedia(dir, size, tmpName) {
   return { hash: hex, size }
 }
 
-/** Generates `count` media files of `size` bytes in DIR, reporting progress. */
-export async function generateMedia(dir, { count, size, type, label, onProgress }) {
+let sharpModule
+/** sharp if it can be loaded (Ferry uses it for previews), else null. */
+async function loadSharp() {
+  if (sharpModule === undefined) sharpModule = await import('sharp').then((m) => m.default).catch(() => null)
+  return sharpModule
+}
+
+/**
+ * A photo Ferry can decode (so it makes its preview and thumbnail, as for a real one) of exactly `size` bytes:
+ * a 1600×1200 JPEG of smooth random colour (~400 KB, every one different), followed by random bytes up to `size`
+ * (JPEG readers stop at the end-of-image marker). Returns null when sharp is not available.
+ */
+export async function writeJpegMedia(dir, size, tmpName) {
+  const sharp = await loadSharp()
+  if (!sharp) return null
+  const raw = randomFillSync(Buffer.alloc(160 * 120 * 3))
+  const jpeg = await sharp(raw, { raw: { width: 160, height: 120, channels: 3 } }).resize(1600, 1200).jpeg({ quality: 85 }).toBuffer()
+  if (jpeg.length > size) return null
+  const bytes = Buffer.concat([jpeg, randomFillSync(Buffer.alloc(size - jpeg.length))])
+  await mkdir(dir, { recursive: true })
+  const hash = createHash('sha256').update(bytes).digest('hex')
+  const tmp = join(dir, `.${tmpName}.tmp`)
+  await writeFile(tmp, bytes)
+  await rename(tmp, join(dir, hash))
+  return { hash, size }
+}
+
+/**
+ * Generates `count` media files of `size` bytes in DIR, reporting progress. Photos are decodable JPEGs when
+ * `jpeg` is set and sharp loads; everything else (and videos) is random bytes, streamed.
+ */
+export async function generateMedia(dir, { count, size, type, label, onProgress, jpeg = false }) {
   const media = []
   for (let i = 0; i < count; i++) {
-    const m = await writeRandomMedia(dir, size, `${label}-${i}`)
+    const m = (jpeg && type === 'photo' ? await writeJpegMedia(dir, size, `${label}-${i}`) : null) ?? (await writeRandomMedia(dir, size, `${label}-${i}`))
     media.push({ ...m, type })
     if (onProgress) onProgress(i + 1, count)
   }

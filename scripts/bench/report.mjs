@@ -305,8 +305,13 @@ ${profileSection(results.profile, results.cases)}
 
 - Data: CoMapeo observation documents (64-hex docId, ISO createdAt/updatedAt, lat/lon, eight tags, metadata with
   position, last saved position and position provider, photo attachments with EXIF by SHA-256), written as one JSON
-  array and imported with \`ferry import obs.json --media DIR\` into a data folder made by \`ferry init\`. Photos are
-  1 MiB of random bytes each; the videos are 1 GiB each, streamed to disk, never held in memory.
+  array and imported with \`ferry import obs.json --media DIR\` into a data folder made by \`ferry init\`. ${results.photos === 'jpeg'
+    ? `Photos are
+  1 MiB each: a 1600×1200 JPEG of smooth random colour (~400 KB, each different) padded with random bytes, so Ferry
+  decodes them and makes its preview and thumbnail as for real photos (those variants travel in the sync file too)`
+    : `Photos are
+  1 MiB of random bytes each (Ferry cannot decode them, so no previews are made)`}; the videos are 1 GiB each of random
+  bytes, streamed to disk, never held in memory.
 - \`create\`: \`ferry --json create FILE\` into a fresh file, each repetition.
 - \`import\`: a fresh device joined with \`ferry init --join P.ferryproject\`, then \`ferry --json sync FILE\`.
 - no-change sync: the same device syncs the same file again; bytes written = size after − size before (and the
