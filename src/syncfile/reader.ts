@@ -177,7 +177,8 @@ export class SyncFileReader {
         offset = chunkEnd
       }
     }
-    return this.tailFrom(last, validEnd, { state: 'clean' })
+    // Complete chunks after the last commit, but no commit for them: an append interrupted between chunks.
+    return this.tailFrom(last, validEnd, validEnd === this.size ? { state: 'clean' } : { state: 'torn', bytes: this.size - validEnd })
   }
 
   private async tailFrom(last: Commit | undefined, validEnd: number, tail: Tail): Promise<FileState> {
