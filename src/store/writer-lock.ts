@@ -1,10 +1,11 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { linkSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { FerryError } from '../errors.js'
 
 /**
- * One writer at a time per data folder, across processes. A file created with O_EXCL holds the owner's PID; a
+ * One writer at a time per data folder, across processes. The lock file holds the owner's PID; a
  * lock left by a process that died (SIGKILL, power cut) is taken over at once because its PID is gone. We do not
  * use mtime-based locks (proper-lockfile): after a crash they keep the folder busy until they go stale, which a
  * user retrying a sync would see as a spurious "busy". Readers never take this lock (LMDB readers never block).
@@ -15,11 +16,22 @@ export interface WriterLock {
 
 export function acquireWriterLock(dataDir: string, purpose: string): WriterLock {
   const lockPath = path.join(dataDir, 'writer.lock')
+  // The lock's content is written to a private file first and hard-linked into place: link() fails if the lock
+  // exists and is atomic otherwise, so the lock never exists without its owner's PID (a process killed between
+  // creating and writing an O_EXCL file would leave an empty lock nobody could judge).
+  const draft = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`
+  writeFileSync(draft, JSON.stringify({ pid: process.pid, host: os.hostname(), purpose, since: new Date().toISOString() }), { mode: 0o600 })
+  try {
+    return takeLock(lockPath, draft, purpose)
+  } finally {
+    rmSync(draft, { force: true })
+  }
+}
+
+function takeLock(lockPath: string, draft: string, purpose: string): WriterLock {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(lockPath, 'wx', 0o600)
-      writeSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), purpose, since: new Date().toISOString() }))
-      closeSync(fd)
+      linkSync(draft, lockPath)
       let released = false
       return {
         release() {
@@ -35,7 +47,7 @@ export function acquireWriterLock(dataDir: string, purpose: string): WriterLock 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const holder = readHolder(lockPath)
-      if (holder && holder.host === os.hostname() && !isAlive(holder.pid)) {
+      if ((holder && holder.host === os.hostname() && !isAlive(holder.pid)) || (!holder && isOlderThan(lockPath, UNREADABLE_LOCK_STALE_MS))) {
         try {
           unlinkSync(lockPath)
         } catch {
@@ -59,6 +71,15 @@ function readHolder(lockPath: string): { pid: number; host: string; purpose: str
     // A lock file being written right now, or damaged: treat as held by an unknown live process.
     return undefined
   }
+}
+
+// A lock whose content cannot be read (left by an older Ferry that wrote it in place, or damaged) is given this
+// long before it counts as abandoned.
+const UNREADABLE_LOCK_STALE_MS = 5_000
+
+function isOlderThan(file: string, ms: number): boolean {
+  const stats = statSync(file, { throwIfNoEntry: false })
+  return stats !== undefined && Date.now() - stats.mtimeMs > ms
 }
 
 function isAlive(pid: number): boolean {
