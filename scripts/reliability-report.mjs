@@ -148,7 +148,6 @@ p(
   '## Open findings at the time of this run (each a failing test)',
   '',
   '- `test/faults/writer-lock.test.ts`: a SIGKILL between creating `writer.lock` and writing the PID into it leaves an empty lock that keeps the data folder “busy” until someone deletes it (seen once in a 250-kill run).',
-  '- `test/faults/torn-tail.test.ts`: an append interrupted exactly between two chunks is reported as a clean file (verify says nothing of it, and the inbox’s “copy finished” test accepts it); the next sync still cuts it off, so nothing is lost.',
   '',
   '## Found by this suite, and fixed',
   '',
@@ -157,6 +156,7 @@ p(
   '- A disk error in the local media store while receiving a photo was reported as a damaged sync file (exit 4) or as an unexpected error (exit 1) instead of exit 5 (injected I/O errors).',
   '- A write torn inside a chunk frame left a file that verify called damaged and sync refused for good (injected I/O errors).',
   '- A failed create leaked its file descriptor when the header write failed (injected I/O errors).',
+  '- An append interrupted exactly between two chunks was reported as a clean file, so the inbox’s “copy finished” test could accept a copy still in progress (SIGKILL aimed at the append; test/faults/torn-tail.test.ts).',
   '',
 )
 writeFileSync(out, `${lines.join('\n')}\n`)
