@@ -145,10 +145,6 @@ p(
   '- Power loss with the page cache written out of order (later pages on disk, earlier ones not): the pulls above keep write order; the reader treats such a tail as damage, not as an interrupted write.',
   '- ENOSPC in the middle of a real write: the free-space check before writing catches a full drive first (exit 5, tested on a 4 MB ext4 image); a write failing with ENOSPC later is covered only through FaultyDisk.',
   '',
-  '## Open findings at the time of this run (each a failing test)',
-  '',
-  '- `test/faults/writer-lock.test.ts`: a SIGKILL between creating `writer.lock` and writing the PID into it leaves an empty lock that keeps the data folder “busy” until someone deletes it (seen once in a 250-kill run).',
-  '',
   '## Found by this suite, and fixed',
   '',
   '- Earlier commits’ footers were never checked: 16 bytes per commit could be altered unnoticed (security sweep).',
@@ -156,6 +152,7 @@ p(
   '- A disk error in the local media store while receiving a photo was reported as a damaged sync file (exit 4) or as an unexpected error (exit 1) instead of exit 5 (injected I/O errors).',
   '- A write torn inside a chunk frame left a file that verify called damaged and sync refused for good (injected I/O errors).',
   '- A failed create leaked its file descriptor when the header write failed (injected I/O errors).',
+  '- A SIGKILL between creating `writer.lock` and writing the PID into it left an empty lock that kept the data folder “busy” until someone deleted it (seen once in a 250-kill run; test/faults/writer-lock.test.ts).',
   '- An append interrupted exactly between two chunks was reported as a clean file, so the inbox’s “copy finished” test could accept a copy still in progress (SIGKILL aimed at the append; test/faults/torn-tail.test.ts).',
   '',
 )
