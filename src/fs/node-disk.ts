@@ -80,11 +80,11 @@ async function fuseSubtype(filePath: string): Promise<string | undefined> {
       const [left, right] = line.split(' - ')
       if (!left || !right) continue
       const mountPoint = (left.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)))
-      const [fsType, source] = right.split(' ')
+      const [fsType] = right.split(' ')
       if (!(target === mountPoint || target.startsWith(mountPoint.endsWith('/') ? mountPoint : `${mountPoint}/`))) continue
       if (!best || mountPoint.length > best.mountPoint.length) {
-        const subtype = fsType?.startsWith('fuse.') ? fsType.slice(5) : source
-        best = { mountPoint, type: subtype ?? fsType ?? 'fuse' }
+        // "fuse.sshfs" names itself; a plain "fuseblk" (exfat-fuse, ntfs-3g) only gives its device.
+        best = { mountPoint, type: fsType?.startsWith('fuse.') ? fsType.slice(5) : (fsType ?? 'fuse') }
       }
     }
     return best?.type

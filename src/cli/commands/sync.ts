@@ -38,7 +38,7 @@ export function registerSyncCommands(program: Command): void {
       // While the daemon runs it owns the merges of this data folder (one queue, one lock); ask it to do this one.
       const dataDir = dataDirOf(command)
       const viaDaemon = existsSync(socketPath(dataDir)) ? await syncThroughDaemon(dataDir, absolute, progressBar(command)) : null
-      const report = viaDaemon ?? (await withStore(command, async (store) => syncWithFile(store, absolute, { onProgress: progressBar(command), log: await cliLog(command) })))
+      const report = viaDaemon ?? (await withStore(command, async (store) => syncWithFile(store, absolute, { onProgress: progressBar(command), log: await cliLog(command) }).catch(withSalvageHint(file))))
       output(command, report, () => describeSync(report, file))
     })
 
@@ -47,15 +47,7 @@ export function registerSyncCommands(program: Command): void {
     .description('check a sync file completely without changing anything')
     .argument('<file>', 'the sync file')
     .action(async (file: string, _opts, command: Command) => {
-      const report = await withStore(command, (store) =>
-        verifySyncFile(store, path.resolve(file)).catch((err: unknown) => {
-          // Damage, not a wrong project or a newer format: say that salvage can still take out what is intact.
-          if (err instanceof FerryError && err.kind === 'damaged') {
-            throw new FerryError('damaged', `${err.message} \`ferry sync --salvage ${file}\` takes every intact record and photo out of it without changing it.`, { cause: err })
-          }
-          throw err
-        }),
-      )
+      const report = await withStore(command, (store) => verifySyncFile(store, path.resolve(file)).catch(withSalvageHint(file)))
       output(command, report, () =>
         [
           `${file} is intact: ${plural(report.commits, 'commit')}, ${plural(report.versions, 'record')} from ${plural(report.devices, 'device')}, ${plural(report.blobs, 'media file')} (${formatBytes(report.blobBytes)}).`,
@@ -86,4 +78,14 @@ function describeSalvage(r: SalvageReport, file: string): string {
   ]
     .filter(Boolean)
     .join('\n')
+}
+
+/** A damaged file (not a wrong project or a newer format): say that salvage can still take out what is intact. */
+function withSalvageHint(file: string): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof FerryError && err.kind === 'damaged') {
+      throw new FerryError('damaged', `${err.message} \`ferry sync --salvage ${file}\` takes every intact record and photo out of it without changing it.`, { cause: err })
+    }
+    throw err
+  }
 }
