@@ -5,11 +5,11 @@ import { performance } from 'node:perf_hooks'
 import { badInput, damaged, diskError, FerryError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import type { Commit } from '../syncfile/commit.js'
-import { ChunkKind } from '../syncfile/format.js'
 import { newHeader, type FileHeader } from '../syncfile/header.js'
 import { SyncFileReader, type FileState } from '../syncfile/reader.js'
 import { SegmentWriter } from '../syncfile/writer.js'
-import { BlobAssembly, type BlobSink } from './blob-assembly.js'
+import type { BlobSink } from './blob-assembly.js'
+import { walkSegment } from './segment-walk.js'
 import { checkRoom } from './room.js'
 import { planSend, writeSegment } from './send-plan.js'
 import type { CreateOptions, MediaPolicy, SyncOptions, SyncProgress, SyncReport, TransferCounts } from './types.js'
@@ -17,7 +17,6 @@ import { VersionChains } from './version-chains.js'
 import { observationChecker } from '../store/comapeo-schema.js'
 import type { BlobRecord } from '../store/blob-record.js'
 import { describeProject } from './describe-project.js'
-import { decodeRecords } from './records.js'
 
 /**
  * The two-way merge, top to bottom:
@@ -122,26 +121,16 @@ async function receiveSegments(
   let stagedAtLastWait = 0
 
   for (const { commit } of needed) {
-    const blobs = new BlobAssembly(new Map(commit.blobs.map((b) => [b.hash, b.size])), sink)
-    try {
-      for await (const chunk of reader.segment(commit)) {
+    const completed = await walkSegment(reader, commit, chains, sink, {
+      skipKnown: true,
+      onVersion(version, hash, envelope) {
+        lastStaged = store.stageIncoming(version, hash)
+        counts.versions++
+        counts.bytes += envelope.length
+        progress.add(1, 0)
+      },
+      async afterChunk(chunk) {
         throwIfAborted(opts.signal)
-        if (chunk.kind === ChunkKind.records) {
-          const envelopes = decodeRecords(chunk.plaintext)
-          if (!envelopes) throw reader.damagedAt(chunk.offset, 'a group of records is unreadable')
-          for (const envelope of envelopes) {
-            const checked = chains.accept(envelope)
-            if ('problem' in checked) throw reader.damagedAt(chunk.offset, checked.problem)
-            if ('known' in checked) continue
-            lastStaged = store.stageIncoming(checked.version, checked.hash)
-            counts.versions++
-            counts.bytes += envelope.length
-            progress.add(1, 0)
-          }
-        } else {
-          const problem = await blobs.piece(chunk.plaintext)
-          if (problem) throw reader.damagedAt(chunk.offset, problem)
-        }
         progress.add(0, chunk.plaintext.length)
         // Backpressure: every 16 MiB, let LMDB take what was staged before reading more, so memory stays flat
         // (awaiting every chunk would cost a commit per chunk).
@@ -149,15 +138,10 @@ async function receiveSegments(
           await lastStaged
           stagedAtLastWait = counts.bytes
         }
-      }
-      const problem = await blobs.end()
-      if (problem) throw reader.damagedAt(commit.offset, problem)
-    } catch (err) {
-      await blobs.abort()
-      throw err
-    }
+      },
+    })
     const listed = new Map(commit.blobs.map((b) => [b.hash, b]))
-    for (const blob of blobs.completed) if (blob.stored) newBlobs.push(listed.get(blob.hash)!)
+    for (const blob of completed) if (blob.stored) newBlobs.push(listed.get(blob.hash)!)
     for (const [device, seq] of commit.clock) {
       if (chains.seqOf(device) < seq) throw reader.damagedAt(commit.offset, 'its commit lists records it does not contain')
     }

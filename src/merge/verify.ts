@@ -1,10 +1,9 @@
 import type { Store } from '../store/store.js'
-import { ChunkKind } from '../syncfile/format.js'
 import { SyncFileReader, type Tail } from '../syncfile/reader.js'
 import { damaged } from '../errors.js'
-import { BlobAssembly, hashingSink } from './blob-assembly.js'
+import { hashingSink } from './blob-assembly.js'
+import { walkSegment } from './segment-walk.js'
 import { describeProject } from './describe-project.js'
-import { decodeRecords } from './records.js'
 import { VersionChains } from './version-chains.js'
 import { observationChecker } from '../store/comapeo-schema.js'
 
@@ -35,26 +34,9 @@ export async function verifySyncFile(store: Store, filePath: string): Promise<Ve
     let blobs = 0
     let blobBytes = 0
     for (const commit of state.commits) {
-      const assembly = new BlobAssembly(new Map(commit.blobs.map((b) => [b.hash, b.size])), hashingSink)
-      for await (const chunk of reader.segment(commit)) {
-        if (chunk.kind === ChunkKind.records) {
-          const envelopes = decodeRecords(chunk.plaintext)
-          if (!envelopes) throw reader.damagedAt(chunk.offset, 'a group of records is unreadable')
-          for (const envelope of envelopes) {
-            const checked = chains.accept(envelope)
-            if ('problem' in checked) throw reader.damagedAt(chunk.offset, checked.problem)
-            if ('known' in checked) throw reader.damagedAt(chunk.offset, 'a record appears twice')
-            versions++
-          }
-        } else {
-          const problem = await assembly.piece(chunk.plaintext)
-          if (problem) throw reader.damagedAt(chunk.offset, problem)
-        }
-      }
-      const problem = await assembly.end()
-      if (problem) throw reader.damagedAt(commit.offset, problem)
-      blobs += assembly.completed.length
-      blobBytes += assembly.completed.reduce((sum, b) => sum + b.size, 0)
+      const completed = await walkSegment(reader, commit, chains, hashingSink, { skipKnown: false, onVersion: () => void versions++ })
+      blobs += completed.length
+      blobBytes += completed.reduce((sum, b) => sum + b.size, 0)
       for (const [device, seq] of commit.clock) {
         if (chains.seqOf(device) !== seq) throw reader.damagedAt(commit.offset, 'a commit does not match the records before it')
       }
