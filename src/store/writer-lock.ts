@@ -22,13 +22,13 @@ export function acquireWriterLock(dataDir: string, purpose: string): WriterLock 
   const draft = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`
   writeFileSync(draft, JSON.stringify({ pid: process.pid, host: os.hostname(), purpose, since: new Date().toISOString() }), { mode: 0o600 })
   try {
-    return takeLock(lockPath, draft, purpose)
+    return takeLock(lockPath, draft)
   } finally {
     rmSync(draft, { force: true })
   }
 }
 
-function takeLock(lockPath: string, draft: string, purpose: string): WriterLock {
+function takeLock(lockPath: string, draft: string): WriterLock {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       linkSync(draft, lockPath)
