@@ -32,7 +32,7 @@ import { describeProject } from './describe-project.js'
 export async function syncWithFile(store: Store, filePath: string, opts: SyncOptions = {}): Promise<SyncReport> {
   const started = performance.now()
   return store.exclusive(async () => {
-    const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, (id) => describeProject(store, id))
+    const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
     let received: TransferCounts
     let state: FileState
     try {

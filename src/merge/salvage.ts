@@ -150,7 +150,7 @@ async function recoverHeader(store: Store, source: Source, name: string): Promis
     asFound = undefined
   }
   if (asFound && !asFound.projectId.equals(store.projectId)) {
-    throw new FerryError('other-project', `${name} belongs to another project (${describeProject(store, asFound.projectId)}), not to this one. Nothing was changed.`)
+    throw new FerryError('other-project', `${name} belongs to another project (${describeProject(asFound.projectId)}), not to this one. Nothing was changed.`)
   }
   const rebuilt = Buffer.alloc(HEADER_BYTES)
   MAGIC.copy(rebuilt, 0)

@@ -26,7 +26,7 @@ export interface VerifyReport {
  * nothing anywhere. Throws FerryError('damaged') naming the first problem.
  */
 export async function verifySyncFile(store: Store, filePath: string): Promise<VerifyReport> {
-  const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, (id) => describeProject(store, id))
+  const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
   try {
     const state = await reader.state()
     const chains = new VersionChains(new Map(), await observationChecker())

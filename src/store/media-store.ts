@@ -26,10 +26,6 @@ export class MediaStore {
     return path.join(this.root, 'blobs', hash.slice(0, 2), hash)
   }
 
-  has(hash: string): boolean {
-    return existsSync(this.pathOf(hash))
-  }
-
   /** Removes temp files left by a crash. Called when a writer starts. */
   clearTemp(): void {
     const tmp = path.join(this.root, 'tmp')

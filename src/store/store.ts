@@ -362,14 +362,6 @@ export class Store {
     await this.env.flushed
     return applied
   }
-
-  /** Indexes blobs that are already durably in the media store (local adds and imports). */
-  async indexBlobs(entries: ReadonlyArray<BlobRecord>): Promise<void> {
-    this.env.transactionSync(() => {
-      for (const e of entries) this.blobs.putSync(e.hash, toStored(e))
-    })
-    await this.env.flushed
-  }
 }
 
 /** Creates a new project in dataDir (fresh secret, new device key) and returns the opened store. */

@@ -1,6 +1,5 @@
 import { open } from 'node:fs/promises'
 import type { Store } from '../store/store.js'
-import { nodeDisk } from '../fs/node-disk.js'
 import { FORMAT_VERSION, HEADER_BYTES, OFFSET_PROJECT_ID, OFFSET_VERSION, PROJECT_ID_BYTES } from './format.js'
 import { hasMagic } from './header.js'
 import { SyncFileReader } from './reader.js'
@@ -38,7 +37,7 @@ export async function isCompleteSyncFile(store: Store, filePath: string): Promis
   if (!header || header.formatVersion !== FORMAT_VERSION || header.projectId !== store.info.projectId) return false
   let reader: SyncFileReader | undefined
   try {
-    reader = await SyncFileReader.open(nodeDisk, filePath, store.projectSecret, store.projectId, () => '')
+    reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, () => '')
     const state = await reader.state()
     return state.commits.length > 0 && state.tail.state === 'clean'
   } catch {

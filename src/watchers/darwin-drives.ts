@@ -1,13 +1,14 @@
 import { readdir, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import type { Drive, DriveSource } from './drive-source.js'
+import { Poller } from './poller.js'
 
 /**
  * macOS drives: entries of /Volumes other than the boot volume (a symlink to /). Polled; the label doubles as id
  * because reading the volume UUID needs diskutil, which is slow to run every second.
  */
 export class DarwinDriveSource implements DriveSource {
-  private timer: NodeJS.Timeout | undefined
+  private readonly poller = new Poller()
 
   constructor(
     private readonly pollMs: number,
@@ -25,11 +26,10 @@ export class DarwinDriveSource implements DriveSource {
   }
 
   watch(onChange: () => void): void {
-    this.timer = setInterval(onChange, this.pollMs)
-    this.timer.unref()
+    this.poller.start(onChange, this.pollMs)
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
+    this.poller.stop()
   }
 }

@@ -3,13 +3,14 @@ import path from 'node:path'
 import type { Drive, DriveSource } from './drive-source.js'
 import { filesystemUuid } from './drive-id.js'
 import { mountsUnderRoots, parseMountinfo } from './mountinfo.js'
+import { Poller } from './poller.js'
 
 /**
  * Linux drives: mounts under the media roots, read from /proc/self/mountinfo. The file does not raise inotify
  * events, so it is polled (cheap: one small read per interval); usb-detection, when present, only makes it sooner.
  */
 export class LinuxDriveSource implements DriveSource {
-  private timer: NodeJS.Timeout | undefined
+  private readonly poller = new Poller()
   private readonly uuidCache = new Map<string, string | null>()
 
   constructor(
@@ -32,11 +33,10 @@ export class LinuxDriveSource implements DriveSource {
   }
 
   watch(onChange: () => void): void {
-    this.timer = setInterval(onChange, this.pollMs)
-    this.timer.unref()
+    this.poller.start(onChange, this.pollMs)
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
+    this.poller.stop()
   }
 }

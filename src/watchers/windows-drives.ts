@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process'
 import type { Drive, DriveSource } from './drive-source.js'
+import { Poller } from './poller.js'
 
 /**
  * Windows drives: removable drive letters (DriveType 2) from CIM, with their volume serial number as id. PowerShell
  * is slow to start, so the poll interval is at least 3 s.
  */
 export class WindowsDriveSource implements DriveSource {
-  private timer: NodeJS.Timeout | undefined
+  private readonly poller = new Poller()
 
   constructor(private readonly pollMs: number) {}
 
@@ -27,12 +28,11 @@ export class WindowsDriveSource implements DriveSource {
   }
 
   watch(onChange: () => void): void {
-    this.timer = setInterval(onChange, Math.max(this.pollMs, 3000))
-    this.timer.unref()
+    this.poller.start(onChange, Math.max(this.pollMs, 3000))
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
+    this.poller.stop()
   }
 }
 
