@@ -8,6 +8,8 @@ export interface DiskFile {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>
   /** Writes all of `buffer` at `position`. */
   write(buffer: Buffer, position: number): Promise<void>
+  /** Writes all of `buffers`, one after the other, from `position` (one system call instead of a copy to join them). */
+  writev(buffers: Buffer[], position: number): Promise<void>
   sync(): Promise<void>
   truncate(length: number): Promise<void>
   size(): Promise<number>

@@ -104,6 +104,16 @@ export class FaultyDisk implements Disk {
         }
         return file.write(buffer, position)
       },
+      // Counted as a write, with the same torn-write behaviour: the joined bytes are what reaches the disk.
+      writev: async (buffers, position) => {
+        const torn = this.check('write', filePath)
+        if (torn) {
+          const joined = Buffer.concat(buffers)
+          await file.write(joined.subarray(0, Math.min(joined.length, this.fault?.partialBytes ?? 0)), position)
+          throw torn
+        }
+        return file.writev(buffers, position)
+      },
       sync: async () => {
         this.check('sync', filePath)
         return file.sync()

@@ -27,7 +27,7 @@ const modeFlags: Record<OpenMode, number> = {
 export const nodeDisk: Disk = {
   async open(filePath: string, mode: OpenMode): Promise<DiskFile> {
     const handle = await open(filePath, modeFlags[mode], 0o644)
-    return {
+    const file: DiskFile = {
       async read(buffer, offset, length, position) {
         const { bytesRead } = await handle.read(buffer, offset, length, position)
         return bytesRead
@@ -39,11 +39,18 @@ export const nodeDisk: Disk = {
           written += bytesWritten
         }
       },
+      async writev(buffers, position) {
+        const total = buffers.reduce((sum, b) => sum + b.length, 0)
+        const { bytesWritten } = await handle.writev(buffers, position)
+        // A short write (rare on a local file, possible on a full or failing drive): finish it the plain way.
+        if (bytesWritten < total) await file.write(Buffer.concat(buffers, total).subarray(bytesWritten), position + bytesWritten)
+      },
       sync: () => handle.sync(),
       truncate: (length) => handle.truncate(length),
       size: async () => (await handle.stat()).size,
       close: () => handle.close(),
     }
+    return file
   },
   rename: (from, to) => rename(from, to),
   unlink: (filePath) => unlink(filePath),

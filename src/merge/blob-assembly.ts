@@ -1,5 +1,5 @@
-import { createHash, type Hash } from 'node:crypto'
 import { BLOB_PIECE_HEADER } from '../syncfile/format.js'
+import { BlobHasher } from '../util/blob-hasher.js'
 
 /** Where a blob's bytes go while it is read from a file: the media store when receiving, nowhere when verifying. */
 export interface BlobSink {
@@ -16,22 +16,42 @@ export interface BlobTarget {
 /** A sink that only checks hashes, for `verify`. */
 export const hashingSink: BlobSink = {
   async begin(hash) {
-    const hasher: Hash = createHash('sha256')
+    const hasher = new BlobHasher()
     return {
-      append: async (data) => void hasher.update(data),
-      finish: async () => hasher.digest('hex') === hash,
+      append: async (data) => hasher.update(data),
+      finish: async () => (await hasher.digest()) === hash,
       abort: async () => undefined,
     }
   },
 }
 
+/** What became of a blob whose last piece arrived. */
+type Outcome = 'stored' | 'skipped' | 'mismatch'
+
+interface Finishing {
+  hash: string
+  size: number
+  outcome: Promise<Outcome>
+}
+
+/** Blobs finishing (hash check, rename) at once; past this the walk waits, so memory stays bounded. */
+const MAX_FINISHING = 16
+const MAX_FINISHING_BYTES = 32 * 1024 * 1024
+
 /**
  * Reassembles the blobs of one segment from their pieces (hash ‖ offset ‖ data), in order, checking each blob is
  * one the segment's commit lists, with its listed size, complete, and matching its hash. Returns problems in words.
+ *
+ * The order checks are made at once; the sink's work (opening, writing, hashing, renaming) runs behind them, so the
+ * walk goes on decrypting the next pieces while earlier photos are hashed and written on the thread pool. A hash
+ * mismatch or a disk error is reported when its blob is settled: at a later piece or at `end`, always before the
+ * segment counts as read.
  */
 export class BlobAssembly {
-  private current: { hash: string; size: number; received: number; target: BlobTarget | null } | undefined
+  private current: { hash: string; size: number; received: number; target: Promise<BlobTarget | null> } | undefined
   private readonly seen = new Set<string>()
+  private finishing: Finishing[] = []
+  private finishingBytes = 0
   readonly completed: Array<{ hash: string; size: number; stored: boolean }> = []
 
   constructor(
@@ -49,32 +69,65 @@ export class BlobAssembly {
       const size = this.listed.get(hash)
       if (size === undefined || this.seen.has(hash)) return 'a photo is not listed in its commit'
       this.seen.add(hash)
-      this.current = { hash, size, received: 0, target: await this.sink.begin(hash, size) }
+      this.current = { hash, size, received: 0, target: this.sink.begin(hash, size) }
     }
     const blob = this.current
     if (!blob || blob.hash !== hash || at !== blob.received || blob.received + data.length > blob.size) return 'photo pieces are out of order'
-    if (blob.target) await blob.target.append(data)
+    const before = blob.target
+    blob.target = before.then(async (target) => {
+      await target?.append(data)
+      return target
+    })
+    blob.target.catch(() => undefined) // settled by the next piece, by settle or by abort
     blob.received += data.length
-    if (blob.received === blob.size) {
-      this.current = undefined
-      if (blob.target && !(await blob.target.finish())) return `a photo's content does not match its fingerprint ${hash.slice(0, 12)}…`
-      this.completed.push({ hash, size: blob.size, stored: blob.target !== null })
+    if (blob.received < blob.size) {
+      // A blob of many pieces (a video): one piece in flight, so it is never held whole.
+      await before
+      return undefined
+    }
+    this.current = undefined
+    const outcome = blob.target.then(async (target): Promise<Outcome> => (target ? ((await target.finish()) ? 'stored' : 'mismatch') : 'skipped'))
+    outcome.catch(() => undefined)
+    this.finishing.push({ hash, size: blob.size, outcome })
+    this.finishingBytes += blob.size
+    while (this.finishing.length > MAX_FINISHING || this.finishingBytes > MAX_FINISHING_BYTES) {
+      const problem = await this.settleOldest()
+      if (problem) return problem
     }
     return undefined
   }
 
-  /** At the end of the segment: every listed blob arrived whole. */
+  /** At the end of the segment: every listed blob arrived whole and was taken by the sink. */
   async end(): Promise<string | undefined> {
+    while (this.finishing.length > 0) {
+      const problem = await this.settleOldest()
+      if (problem) return problem
+    }
     if (this.current) {
-      await this.current.target?.abort()
+      await this.abort()
       return 'a photo is incomplete'
     }
     if (this.seen.size !== this.listed.size) return 'its commit lists a photo it does not contain'
     return undefined
   }
 
+  /** Stops: waits for the sink's work in flight, and drops the blob that was not complete. */
   async abort(): Promise<void> {
-    await this.current?.target?.abort()
+    await Promise.allSettled(this.finishing.map((f) => f.outcome))
+    this.finishing = []
+    this.finishingBytes = 0
+    const current = this.current
     this.current = undefined
+    const target = await current?.target.catch(() => null)
+    await target?.abort()
+  }
+
+  private async settleOldest(): Promise<string | undefined> {
+    const oldest = this.finishing.shift()!
+    this.finishingBytes -= oldest.size
+    const outcome = await oldest.outcome
+    if (outcome === 'mismatch') return `a photo's content does not match its fingerprint ${oldest.hash.slice(0, 12)}…`
+    this.completed.push({ hash: oldest.hash, size: oldest.size, stored: outcome === 'stored' })
+    return undefined
   }
 }

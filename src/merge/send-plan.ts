@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto'
-import { diskError, FerryError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import type { Commit } from '../syncfile/commit.js'
 import { BLOB_PIECE_BYTES, BLOB_PIECE_HEADER, ChunkKind, FOOTER_BYTES, FRAME_BYTES, RECORDS_CHUNK_TARGET, TAG_BYTES } from '../syncfile/format.js'
 import type { SegmentWriter } from '../syncfile/writer.js'
-import type { DiskFile } from '../fs/disk.js'
 import { encodeRecords } from './records.js'
+import { sendBlobs } from './blob-sending.js'
 import type { MediaPolicy } from './types.js'
 import type { BlobRecord } from '../store/blob-record.js'
 
@@ -82,54 +80,5 @@ export async function writeSegment(store: Store, writer: SegmentWriter, plan: Se
     }
   }
   await flush()
-  for (const blob of plan.blobs) await writeBlob(store, writer, blob, onProgress)
-}
-
-/**
- * Streams one blob from the media store into pieces, checking it against its hash as it goes. The next piece is
- * read while the current one is hashed, encrypted and queued, so the disk never waits for the CPU.
- */
-async function writeBlob(store: Store, writer: SegmentWriter, blob: BlobRecord, onProgress: (versions: number, bytes: number) => void): Promise<void> {
-  const hashBytes = Buffer.from(blob.hash, 'hex')
-  const hasher = createHash('sha256')
-  let file: DiskFile
-  try {
-    file = await store.media.openBlob(blob.hash)
-  } catch (err) {
-    throw diskError(err, store.media.pathOf(blob.hash))
-  }
-  const readPiece = async (at: number): Promise<Buffer> => {
-    const length = Math.min(BLOB_PIECE_BYTES, blob.size - at)
-    const piece = Buffer.allocUnsafe(BLOB_PIECE_HEADER + length)
-    hashBytes.copy(piece, 0)
-    piece.writeBigUInt64BE(BigInt(at), 32)
-    let filled = 0
-    while (filled < length) {
-      const n = await file.read(piece, BLOB_PIECE_HEADER + filled, length - filled, at + filled)
-      if (n === 0) throw mediaDamaged(blob.hash)
-      filled += n
-    }
-    return piece
-  }
-  try {
-    let at = 0
-    let next = readPiece(0)
-    do {
-      const piece = await next
-      const length = piece.length - BLOB_PIECE_HEADER
-      at += length
-      if (at < blob.size) next = readPiece(at)
-      next.catch(() => undefined) // awaited on the next turn; never an unhandled rejection meanwhile
-      hasher.update(piece.subarray(BLOB_PIECE_HEADER))
-      await writer.add(ChunkKind.blob, piece)
-      onProgress(0, length)
-    } while (at < blob.size)
-    if (hasher.digest('hex') !== blob.hash) throw mediaDamaged(blob.hash)
-  } finally {
-    await file.close()
-  }
-}
-
-function mediaDamaged(hash: string): FerryError {
-  return new FerryError('io', `A photo on this computer is damaged (${hash.slice(0, 12)}… no longer matches its fingerprint), so it was not copied. The sync file was not changed. Run \`ferry verify\` on a good copy, or remove that photo.`)
+  await sendBlobs(store, writer, plan.blobs, onProgress)
 }

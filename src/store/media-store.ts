@@ -1,20 +1,24 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { createReadStream, existsSync, readdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import type { Disk, DiskFile } from '../fs/disk.js'
 import { damaged } from '../errors.js'
+import { BlobHasher } from '../util/blob-hasher.js'
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/
 
 /**
  * Photos, audio and video, addressed by SHA-256 and kept as files beside the database: `blobs/ab/abcdef…`.
  * A blob is streamed into `tmp/` while its hash is computed, checked against the expected hash, fsynced, and only
- * then renamed to its final name, so a crash never leaves a half blob under a real name. Blobs are never held
- * whole in memory.
+ * then renamed to its final name, so a crash never leaves a half blob under a real name. Only small blobs are held
+ * whole in memory (to hash them off the main thread, see BlobHasher); large ones are streamed.
  */
 export class MediaStore {
   // Folders known to exist, so receiving hundreds of photos costs one mkdir per folder, not two per photo.
   private readonly madeDirs = new Set<string>()
+  // fsyncs of blobs written with deferSync, started as each blob lands so they overlap the rest of the receive.
+  private readonly syncing = new Map<string, Promise<void>>()
+  private readonly syncQueue = new Limiter(2)
 
   constructor(
     readonly root: string,
@@ -26,8 +30,9 @@ export class MediaStore {
     return path.join(this.root, 'blobs', hash.slice(0, 2), hash)
   }
 
-  /** Removes temp files left by a crash. Called when a writer starts. */
+  /** Removes temp files left by a crash, and forgets fsyncs of an earlier receive. Called when a receive starts. */
   clearTemp(): void {
+    this.syncing.clear()
     const tmp = path.join(this.root, 'tmp')
     if (!existsSync(tmp)) return
     for (const name of readdirSync(tmp)) rmSync(path.join(tmp, name), { force: true })
@@ -55,21 +60,35 @@ export class MediaStore {
 
   /**
    * Makes blobs written with `deferSync` durable, many at once: fsyncs issued together let the filesystem batch
-   * them into a few journal commits instead of one per photo. Blobs count as held only once the index says so, and
-   * the index is written after this, so a crash before it leaves at worst an unindexed file that is written again.
+   * them into a few journal commits instead of one per photo. Most were started as their blob landed (see
+   * `syncSoon`); this waits for those and does the rest. Blobs count as held only once the index says so, and the
+   * index is written after this, so a crash before it leaves at worst an unindexed file that is written again.
    */
   async syncBlobs(hashes: readonly string[]): Promise<void> {
-    const syncFile = async (filePath: string) => {
-      const file = await this.disk.open(filePath, 'read')
-      try {
-        await file.sync()
-      } finally {
-        await file.close()
-      }
+    const started = hashes.map((h) => this.syncing.get(h) ?? this.syncFile(this.pathOf(h)))
+    try {
+      await Promise.all(started)
+    } finally {
+      for (const h of hashes) this.syncing.delete(h)
     }
-    await inParallel(hashes.map((h) => () => syncFile(this.pathOf(h))))
     const dirs = [...new Set(hashes.map((h) => path.dirname(this.pathOf(h))))]
     await inParallel(dirs.map((dir) => () => this.disk.syncDir(dir)))
+  }
+
+  /** Starts the fsync of a blob just written with `deferSync`, two at a time, leaving the thread pool to the rest. */
+  syncSoon(hash: string): void {
+    const done = this.syncQueue.run(() => this.syncFile(this.pathOf(hash)))
+    done.catch(() => undefined) // reported by syncBlobs, which awaits it
+    this.syncing.set(hash, done)
+  }
+
+  private async syncFile(filePath: string): Promise<void> {
+    const file = await this.disk.open(filePath, 'read')
+    try {
+      await file.sync()
+    } finally {
+      await file.close()
+    }
   }
 
   async ensureDir(dir: string): Promise<void> {
@@ -96,7 +115,7 @@ export class MediaStore {
 }
 
 export class BlobWriter {
-  private readonly hasher = createHash('sha256')
+  private readonly hasher = new BlobHasher()
   private size = 0
   private done = false
   private inFlight: Promise<void> = Promise.resolve()
@@ -130,7 +149,13 @@ export class BlobWriter {
       await this.abort()
       throw err
     }
-    const hash = this.hasher.digest('hex')
+    let hash: string
+    try {
+      hash = await this.hasher.digest()
+    } catch (err) {
+      await this.abort()
+      throw err
+    }
     if (expectedHash !== undefined && hash !== expectedHash) {
       await this.abort()
       throw damaged(`A photo or recording in the file is damaged (its content does not match its fingerprint ${expectedHash.slice(0, 12)}…).`)
@@ -142,6 +167,7 @@ export class BlobWriter {
       const finalPath = this.store.pathOf(hash)
       await this.store.ensureDir(path.dirname(finalPath))
       await this.store.retryIfFolderGone(() => this.disk.rename(this.tmpPath, finalPath), path.dirname(finalPath))
+      if (opts.deferSync) this.store.syncSoon(hash)
       return { hash, size: this.size }
     } catch (err) {
       await this.abort()
@@ -166,4 +192,23 @@ async function inParallel(tasks: Array<() => Promise<void>>): Promise<void> {
     for (let task = queue.shift(); task; task = queue.shift()) await task()
   }
   await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker))
+}
+
+/** Runs at most `limit` tasks at a time, in the order they were given. */
+class Limiter {
+  private active = 0
+  private readonly waiting: Array<() => void> = []
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve))
+    this.active++
+    try {
+      return await task()
+    } finally {
+      this.active--
+      this.waiting.shift()?.()
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node:crypto'
+import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync, webcrypto } from 'node:crypto'
 import { FRAME_BYTES, NONCE_BYTES, TAG_BYTES, type ChunkKind } from './format.js'
 import type { FileHeader } from './header.js'
 
@@ -9,6 +9,7 @@ import type { FileHeader } from './header.js'
  */
 export class ChunkCipher {
   private readonly key: Buffer
+  private cryptoKey: Promise<webcrypto.CryptoKey> | undefined
 
   constructor(
     secret: Buffer,
@@ -30,6 +31,40 @@ export class ChunkCipher {
     cipher.final()
     cipher.getAuthTag().copy(chunk, FRAME_BYTES + written)
     return chunk
+  }
+
+  /**
+   * The same sealing, done on libuv's thread pool (WebCrypto), so photos are encrypted on the CPU's other cores while
+   * the main thread reads and writes. The frame is ready at once (its length is known before encrypting), so the
+   * caller can place the chunk and go on; `body` is the ciphertext followed by the tag.
+   */
+  sealLater(kind: ChunkKind, offset: number, plaintext: Buffer): { frame: Buffer; body: Promise<Buffer> } {
+    const frame = Buffer.allocUnsafe(FRAME_BYTES)
+    frame.writeUInt32BE(plaintext.length + TAG_BYTES, 0)
+    frame.writeUInt8(kind, 4)
+    const nonce = frame.subarray(5, 5 + NONCE_BYTES)
+    randomFillSync(nonce)
+    const aad = this.aad(frame, offset)
+    const body = this.webKey().then(async (key) => Buffer.from(await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: TAG_BYTES * 8 }, key, plaintext)))
+    return { frame, body }
+  }
+
+  /** `open` on the thread pool: resolves undefined when the chunk was altered, moved, or sealed with another key. */
+  async openLater(frame: Buffer, ciphertextAndTag: Buffer, offset: number): Promise<Buffer | undefined> {
+    if (ciphertextAndTag.length < TAG_BYTES) return undefined
+    const nonce = frame.subarray(5, 5 + NONCE_BYTES)
+    const aad = this.aad(frame, offset)
+    const key = await this.webKey()
+    try {
+      return Buffer.from(await webcrypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: TAG_BYTES * 8 }, key, ciphertextAndTag))
+    } catch {
+      return undefined
+    }
+  }
+
+  private webKey(): Promise<webcrypto.CryptoKey> {
+    this.cryptoKey ??= webcrypto.subtle.importKey('raw', this.key, 'AES-GCM', false, ['encrypt', 'decrypt'])
+    return this.cryptoKey
   }
 
   /** Opens a chunk read from `offset`; undefined when it was altered, moved, or sealed with another key. */

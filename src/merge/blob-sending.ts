@@ -1,0 +1,125 @@
+import { diskError, FerryError } from '../errors.js'
+import type { DiskFile } from '../fs/disk.js'
+import type { BlobRecord } from '../store/blob-record.js'
+import type { Store } from '../store/store.js'
+import { BLOB_PIECE_BYTES, BLOB_PIECE_HEADER, ChunkKind } from '../syncfile/format.js'
+import type { SegmentWriter } from '../syncfile/writer.js'
+import { BlobHasher } from '../util/blob-hasher.js'
+
+/** Blobs opened and read ahead of the one being sent: opening a photo overlaps encrypting the ones before it. */
+const READ_AHEAD_BLOBS = 4
+
+/**
+ * Sends blobs from the media store as pieces (hash ‖ offset ‖ data), checking each against its hash. Three things
+ * overlap: the next blobs are opened and read, the current one is encrypted on the thread pool (SegmentWriter), and
+ * the hashes of earlier ones are checked on the thread pool. Every check has passed when this returns, so the caller
+ * commits only what is intact: a damaged photo stops the sync before the file changes.
+ */
+export async function sendBlobs(store: Store, writer: SegmentWriter, blobs: readonly BlobRecord[], onProgress: (versions: number, bytes: number) => void): Promise<void> {
+  const checks = new BlobChecks()
+  const ahead: BlobSource[] = []
+  let next = 0
+  const readAhead = () => {
+    while (next < blobs.length && ahead.length < READ_AHEAD_BLOBS) ahead.push(new BlobSource(store, blobs[next++]!))
+  }
+  try {
+    readAhead()
+    for (let source = ahead.shift(); source; source = ahead.shift()) {
+      readAhead()
+      const hasher = new BlobHasher()
+      try {
+        for await (const piece of source.pieces()) {
+          hasher.update(piece.subarray(BLOB_PIECE_HEADER))
+          await writer.add(ChunkKind.blob, piece)
+          onProgress(0, piece.length - BLOB_PIECE_HEADER)
+        }
+      } finally {
+        await source.close()
+      }
+      const { hash } = source.blob
+      await checks.add(hasher.digest().then((actual) => (actual === hash ? undefined : mediaDamaged(hash))))
+    }
+    await checks.allPassed()
+  } finally {
+    await Promise.all(ahead.map((source) => source.close()))
+  }
+}
+
+/** One blob of the media store, opened and its first piece read as soon as it is made. */
+class BlobSource {
+  private readonly file: Promise<DiskFile>
+  private readonly first: Promise<Buffer>
+
+  constructor(
+    private readonly store: Store,
+    readonly blob: BlobRecord,
+  ) {
+    this.file = store.media.openBlob(blob.hash).catch((err: unknown) => Promise.reject(diskError(err, store.media.pathOf(blob.hash))))
+    this.first = this.file.then((file) => this.readPiece(file, 0))
+    this.first.catch(() => undefined) // awaited by pieces(); a source dropped after an error is only closed
+  }
+
+  /** The blob's pieces in order, the next one read while the caller handles the current one. */
+  async *pieces(): AsyncGenerator<Buffer> {
+    const file = await this.file
+    let next = this.first
+    let at = 0
+    do {
+      const piece = await next
+      at += piece.length - BLOB_PIECE_HEADER
+      if (at < this.blob.size) {
+        next = this.readPiece(file, at)
+        next.catch(() => undefined) // awaited on the next turn; never an unhandled rejection meanwhile
+      }
+      yield piece
+    } while (at < this.blob.size)
+  }
+
+  async close(): Promise<void> {
+    const file = await this.file.catch(() => undefined)
+    await file?.close().catch(() => undefined)
+  }
+
+  private async readPiece(file: DiskFile, at: number): Promise<Buffer> {
+    const length = Math.min(BLOB_PIECE_BYTES, this.blob.size - at)
+    const piece = Buffer.allocUnsafe(BLOB_PIECE_HEADER + length)
+    Buffer.from(this.blob.hash, 'hex').copy(piece, 0)
+    piece.writeBigUInt64BE(BigInt(at), 32)
+    let filled = 0
+    while (filled < length) {
+      let n: number
+      try {
+        n = await file.read(piece, BLOB_PIECE_HEADER + filled, length - filled, at + filled)
+      } catch (err) {
+        throw diskError(err, this.store.media.pathOf(this.blob.hash))
+      }
+      if (n === 0) throw mediaDamaged(this.blob.hash)
+      filled += n
+    }
+    return piece
+  }
+}
+
+/** Blob hash checks still running; the segment is committed only once all of them passed. */
+class BlobChecks {
+  private running: Array<Promise<FerryError | undefined>> = []
+
+  async add(check: Promise<FerryError | undefined>): Promise<void> {
+    check.catch(() => undefined) // awaited below or by allPassed; never an unhandled rejection meanwhile
+    this.running.push(check)
+    // A bounded number in flight: a damaged photo stops the sync soon, not after every other photo was sent.
+    if (this.running.length > 16) await this.settle(this.running.splice(0, 8))
+  }
+
+  async allPassed(): Promise<void> {
+    await this.settle(this.running.splice(0))
+  }
+
+  private async settle(checks: Array<Promise<FerryError | undefined>>): Promise<void> {
+    for (const problem of await Promise.all(checks)) if (problem) throw problem
+  }
+}
+
+function mediaDamaged(hash: string): FerryError {
+  return new FerryError('io', `A photo on this computer is damaged (${hash.slice(0, 12)}… no longer matches its fingerprint), so it was not copied. The sync file was not changed. Run \`ferry verify\` on a good copy, or remove that photo.`)
+}
