@@ -1,22 +1,20 @@
+import { createHash } from 'node:crypto'
 import { diskError, FerryError } from '../errors.js'
 import type { DiskFile } from '../fs/disk.js'
 import type { BlobRecord } from '../store/blob-record.js'
 import type { Store } from '../store/store.js'
 import { BLOB_PIECE_BYTES, BLOB_PIECE_HEADER, ChunkKind } from '../syncfile/format.js'
 import type { SegmentWriter } from '../syncfile/writer.js'
-import { BlobHasher } from '../util/blob-hasher.js'
 
 /** Blobs opened and read ahead of the one being sent: opening a photo overlaps encrypting the ones before it. */
 const READ_AHEAD_BLOBS = 4
 
 /**
- * Sends blobs from the media store as pieces (hash ‖ offset ‖ data), checking each against its hash. Three things
- * overlap: the next blobs are opened and read, the current one is encrypted on the thread pool (SegmentWriter), and
- * the hashes of earlier ones are checked on the thread pool. Every check has passed when this returns, so the caller
- * commits only what is intact: a damaged photo stops the sync before the file changes.
+ * Sends blobs from the media store as pieces (hash ‖ offset ‖ data), checking each against its hash, so the caller
+ * commits only what is intact: a damaged photo stops the sync before the file changes. The next blobs are opened
+ * and read while the current one is hashed and encrypted, so the CPU never waits for the disk.
  */
 export async function sendBlobs(store: Store, writer: SegmentWriter, blobs: readonly BlobRecord[], onProgress: (versions: number, bytes: number) => void): Promise<void> {
-  const checks = new BlobChecks()
   const ahead: BlobSource[] = []
   let next = 0
   const readAhead = () => {
@@ -26,7 +24,7 @@ export async function sendBlobs(store: Store, writer: SegmentWriter, blobs: read
     readAhead()
     for (let source = ahead.shift(); source; source = ahead.shift()) {
       readAhead()
-      const hasher = new BlobHasher()
+      const hasher = createHash('sha256')
       try {
         for await (const piece of source.pieces()) {
           hasher.update(piece.subarray(BLOB_PIECE_HEADER))
@@ -37,9 +35,8 @@ export async function sendBlobs(store: Store, writer: SegmentWriter, blobs: read
         await source.close()
       }
       const { hash } = source.blob
-      await checks.add(hasher.digest().then((actual) => (actual === hash ? undefined : mediaDamaged(hash))))
+      if (hasher.digest('hex') !== hash) throw mediaDamaged(hash)
     }
-    await checks.allPassed()
   } finally {
     await Promise.all(ahead.map((source) => source.close()))
   }
@@ -97,26 +94,6 @@ class BlobSource {
       filled += n
     }
     return piece
-  }
-}
-
-/** Blob hash checks still running; the segment is committed only once all of them passed. */
-class BlobChecks {
-  private running: Array<Promise<FerryError | undefined>> = []
-
-  async add(check: Promise<FerryError | undefined>): Promise<void> {
-    check.catch(() => undefined) // awaited below or by allPassed; never an unhandled rejection meanwhile
-    this.running.push(check)
-    // A bounded number in flight: a damaged photo stops the sync soon, not after every other photo was sent.
-    if (this.running.length > 16) await this.settle(this.running.splice(0, 8))
-  }
-
-  async allPassed(): Promise<void> {
-    await this.settle(this.running.splice(0))
-  }
-
-  private async settle(checks: Array<Promise<FerryError | undefined>>): Promise<void> {
-    for (const problem of await Promise.all(checks)) if (problem) throw problem
   }
 }
 

@@ -1,17 +1,16 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, existsSync, readdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import type { Disk, DiskFile } from '../fs/disk.js'
 import { damaged } from '../errors.js'
-import { BlobHasher } from '../util/blob-hasher.js'
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/
 
 /**
  * Photos, audio and video, addressed by SHA-256 and kept as files beside the database: `blobs/ab/abcdef…`.
  * A blob is streamed into `tmp/` while its hash is computed, checked against the expected hash, fsynced, and only
- * then renamed to its final name, so a crash never leaves a half blob under a real name. Only small blobs are held
- * whole in memory (to hash them off the main thread, see BlobHasher); large ones are streamed.
+ * then renamed to its final name, so a crash never leaves a half blob under a real name. Blobs are never held
+ * whole in memory.
  */
 export class MediaStore {
   // Folders known to exist, so receiving hundreds of photos costs one mkdir per folder, not two per photo.
@@ -115,7 +114,7 @@ export class MediaStore {
 }
 
 export class BlobWriter {
-  private readonly hasher = new BlobHasher()
+  private readonly hasher = createHash('sha256')
   private size = 0
   private done = false
   private inFlight: Promise<void> = Promise.resolve()
@@ -149,13 +148,7 @@ export class BlobWriter {
       await this.abort()
       throw err
     }
-    let hash: string
-    try {
-      hash = await this.hasher.digest()
-    } catch (err) {
-      await this.abort()
-      throw err
-    }
+    const hash = this.hasher.digest('hex')
     if (expectedHash !== undefined && hash !== expectedHash) {
       await this.abort()
       throw damaged(`A photo or recording in the file is damaged (its content does not match its fingerprint ${expectedHash.slice(0, 12)}…).`)

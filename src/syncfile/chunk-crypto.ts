@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync, webcrypto } from 'node:crypto'
+import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node:crypto'
 import { FRAME_BYTES, NONCE_BYTES, TAG_BYTES, type ChunkKind } from './format.js'
 import type { FileHeader } from './header.js'
 
@@ -9,7 +9,6 @@ import type { FileHeader } from './header.js'
  */
 export class ChunkCipher {
   private readonly key: Buffer
-  private cryptoKey: Promise<webcrypto.CryptoKey> | undefined
 
   constructor(
     secret: Buffer,
@@ -20,51 +19,24 @@ export class ChunkCipher {
 
   /** The whole chunk as written: frame followed by ciphertext and tag. */
   seal(kind: ChunkKind, offset: number, plaintext: Buffer): Buffer {
-    const chunk = Buffer.allocUnsafe(FRAME_BYTES + plaintext.length + TAG_BYTES)
-    chunk.writeUInt32BE(plaintext.length + TAG_BYTES, 0)
-    chunk.writeUInt8(kind, 4)
-    const nonce = chunk.subarray(5, 5 + NONCE_BYTES)
-    randomFillSync(nonce)
-    const cipher = createCipheriv('aes-256-gcm', this.key, nonce)
-    cipher.setAAD(this.aad(chunk, offset))
-    const written = cipher.update(plaintext).copy(chunk, FRAME_BYTES)
-    cipher.final()
-    cipher.getAuthTag().copy(chunk, FRAME_BYTES + written)
-    return chunk
+    return Buffer.concat(this.sealParts(kind, offset, plaintext))
   }
 
   /**
-   * The same sealing, done on libuv's thread pool (WebCrypto), so photos are encrypted on the CPU's other cores while
-   * the main thread reads and writes. The frame is ready at once (its length is known before encrypting), so the
-   * caller can place the chunk and go on; `body` is the ciphertext followed by the tag.
+   * The chunk as its three parts — frame, ciphertext, tag — for a writer that hands them to one writev: joining
+   * them would copy every byte of every photo once more.
    */
-  sealLater(kind: ChunkKind, offset: number, plaintext: Buffer): { frame: Buffer; body: Promise<Buffer> } {
+  sealParts(kind: ChunkKind, offset: number, plaintext: Buffer): [frame: Buffer, ciphertext: Buffer, tag: Buffer] {
     const frame = Buffer.allocUnsafe(FRAME_BYTES)
     frame.writeUInt32BE(plaintext.length + TAG_BYTES, 0)
     frame.writeUInt8(kind, 4)
     const nonce = frame.subarray(5, 5 + NONCE_BYTES)
     randomFillSync(nonce)
-    const aad = this.aad(frame, offset)
-    const body = this.webKey().then(async (key) => Buffer.from(await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: TAG_BYTES * 8 }, key, plaintext)))
-    return { frame, body }
-  }
-
-  /** `open` on the thread pool: resolves undefined when the chunk was altered, moved, or sealed with another key. */
-  async openLater(frame: Buffer, ciphertextAndTag: Buffer, offset: number): Promise<Buffer | undefined> {
-    if (ciphertextAndTag.length < TAG_BYTES) return undefined
-    const nonce = frame.subarray(5, 5 + NONCE_BYTES)
-    const aad = this.aad(frame, offset)
-    const key = await this.webKey()
-    try {
-      return Buffer.from(await webcrypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: TAG_BYTES * 8 }, key, ciphertextAndTag))
-    } catch {
-      return undefined
-    }
-  }
-
-  private webKey(): Promise<webcrypto.CryptoKey> {
-    this.cryptoKey ??= webcrypto.subtle.importKey('raw', this.key, 'AES-GCM', false, ['encrypt', 'decrypt'])
-    return this.cryptoKey
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonce)
+    cipher.setAAD(this.aad(frame, offset))
+    const ciphertext = cipher.update(plaintext)
+    cipher.final()
+    return [frame, ciphertext, cipher.getAuthTag()]
   }
 
   /** Opens a chunk read from `offset`; undefined when it was altered, moved, or sealed with another key. */

@@ -30,8 +30,6 @@ export interface FileState {
 }
 
 const READ_BLOCK = 4 * 1024 * 1024
-/** Ciphertext bytes being decrypted on the thread pool at once while reading a segment. */
-const OPENING_WINDOW = 8 * 1024 * 1024
 
 /**
  * Reads a sync file. Everything read is treated as hostile: lengths are checked against limits and against the
@@ -199,10 +197,8 @@ export class SyncFileReader {
   }
 
   /**
-   * Streams the chunks of one commit's segment, opened and authenticated, in order, then checks the segment's hash
-   * against the commit. Chunks are decrypted on the thread pool a few at a time ahead of the one yielded, so the
-   * main thread reads and parses while the other cores decrypt. Memory stays bounded by one read block and the
-   * chunks in that window.
+   * Streams the chunks of one commit's segment, opened and authenticated, then checks the segment's hash against
+   * the commit. Memory stays bounded by one read block and one chunk.
    */
   async *segment(commit: Commit): AsyncGenerator<Chunk> {
     const hasher = createHash('sha256')
@@ -218,15 +214,6 @@ export class SyncFileReader {
       }
       return block.subarray(at - blockStart, at - blockStart + length)
     }
-    const opening: Array<{ offset: number; kind: ChunkKind; length: number; plaintext: Promise<Buffer | undefined> }> = []
-    let openingBytes = 0
-    const next = async (): Promise<Chunk> => {
-      const chunk = opening.shift()!
-      openingBytes -= chunk.length
-      const plaintext = await chunk.plaintext
-      if (!plaintext) throw this.damagedAt(chunk.offset, 'a chunk fails its check')
-      return { offset: chunk.offset, kind: chunk.kind, plaintext }
-    }
     while (offset < end) {
       const frame = await take(offset, FRAME_BYTES)
       const kind = frame[4]!
@@ -234,12 +221,11 @@ export class SyncFileReader {
       if (!isChunkKind(kind) || kind === ChunkKind.commit || length > MAX_CIPHERTEXT[kind]) throw this.damagedAt(offset, 'a chunk header is damaged')
       const body = await take(offset + FRAME_BYTES, length)
       hashChunkDigest(hasher, frame, body.subarray(body.length - TAG_BYTES))
-      opening.push({ offset, kind, length, plaintext: this.cipher.openLater(frame, body, offset) })
-      openingBytes += length
-      while (openingBytes > OPENING_WINDOW) yield await next()
+      const plaintext = this.cipher.open(frame, body, offset)
+      if (!plaintext) throw this.damagedAt(offset, 'a chunk fails its check')
+      yield { offset, kind, plaintext }
       offset += FRAME_BYTES + length
     }
-    while (opening.length > 0) yield await next()
     if (!hasher.digest().equals(commit.segmentHash)) throw this.damagedAt(commit.segmentStart, 'a part of it does not match its commit')
   }
 

@@ -3,19 +3,10 @@ import { diskError } from '../errors.js'
 import type { Disk, DiskFile } from '../fs/disk.js'
 import { ChunkCipher } from './chunk-crypto.js'
 import { encodeCommit, type CommitFields } from './commit.js'
-import { ChunkKind, FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES, TAG_BYTES, hashChunkDigest } from './format.js'
+import { ChunkKind, FOOTER_BYTES, FOOTER_MAGIC, HEADER_BYTES, hashChunkDigest } from './format.js'
 import type { FileHeader } from './header.js'
 
 const WRITE_BATCH = 4 * 1024 * 1024
-/** Chunk bytes being encrypted on the thread pool at once: enough to keep every core busy, little enough to hold. */
-const SEALING_WINDOW = 16 * 1024 * 1024
-
-interface Sealing {
-  frame: Buffer
-  body: Promise<Buffer>
-  length: number
-}
-
 /**
  * Appends one segment and its commit. Bytes before `segmentStart` are never written: a torn tail from an earlier
  * interrupted write is cut first, and everything new goes after the last valid commit. The commit and its footer
@@ -23,11 +14,8 @@ interface Sealing {
  * at any moment leaves the old commit or the new one.
  */
 export class SegmentWriter {
-  /** Where the next chunk goes: chunks are placed in order as they are added, before they are encrypted. */
+  /** Where the next chunk goes. */
   private offset: number
-  /** Chunks placed but still being encrypted, oldest first; they are queued for writing in this order. */
-  private sealing: Sealing[] = []
-  private sealingBytes = 0
   private readonly hasher: Hash = createHash('sha256')
   private pending: Buffer[] = []
   private pendingBytes = 0
@@ -71,41 +59,22 @@ export class SegmentWriter {
     return new SegmentWriter(file, filePath, new ChunkCipher(secret, header), validEnd)
   }
 
-  /**
-   * Places a chunk and starts encrypting it; returns once the chunks before it fit the sealing window. The caller
-   * must not change `plaintext` afterwards.
-   */
   async add(kind: ChunkKind, plaintext: Buffer): Promise<void> {
-    const { frame, body } = this.cipher.sealLater(kind, this.offset, plaintext)
-    body.catch(() => undefined) // awaited in order by queueSealed; never an unhandled rejection meanwhile
-    const length = FRAME_BYTES + plaintext.length + TAG_BYTES
-    this.offset += length
-    this.sealing.push({ frame, body, length })
-    this.sealingBytes += length
-    while (this.sealingBytes > SEALING_WINDOW) await this.queueSealed()
-  }
-
-  /** Waits for the oldest chunk's encryption, adds it to the segment hash, and queues it for writing. */
-  private async queueSealed(): Promise<void> {
-    const next = this.sealing.shift()!
-    this.sealingBytes -= next.length
-    const body = await next.body
-    hashChunkDigest(this.hasher, next.frame, body.subarray(body.length - TAG_BYTES))
-    await this.queue(next.frame)
-    await this.queue(body)
+    const [frame, ciphertext, tag] = this.cipher.sealParts(kind, this.offset, plaintext)
+    hashChunkDigest(this.hasher, frame, tag)
+    this.offset += frame.length + ciphertext.length + tag.length
+    await this.queue(frame, ciphertext, tag)
   }
 
   /** Writes the commit and its footer, then makes the file durable. */
   async commit(fields: Omit<CommitFields, 'segmentStart' | 'segmentHash'>): Promise<void> {
-    while (this.sealing.length > 0) await this.queueSealed()
     const commitOffset = this.offset
     const commit = this.cipher.seal(ChunkKind.commit, commitOffset, encodeCommit({ ...fields, segmentStart: this.segmentStart, segmentHash: this.hasher.digest() }))
     const footer = Buffer.alloc(FOOTER_BYTES)
     footer.writeBigUInt64BE(BigInt(commitOffset), 0)
     FOOTER_MAGIC.copy(footer, 8)
     this.offset += commit.length + FOOTER_BYTES
-    await this.queue(commit)
-    await this.queue(footer)
+    await this.queue(commit, footer)
     await this.drain()
     await guard(() => this.file.sync(), this.filePath)
   }
@@ -115,9 +84,11 @@ export class SegmentWriter {
     await this.file.close().catch(() => undefined)
   }
 
-  private async queue(bytes: Buffer): Promise<void> {
-    this.pending.push(bytes)
-    this.pendingBytes += bytes.length
+  private async queue(...parts: Buffer[]): Promise<void> {
+    for (const bytes of parts) {
+      this.pending.push(bytes)
+      this.pendingBytes += bytes.length
+    }
     if (this.pendingBytes >= WRITE_BATCH) await this.flush()
   }
 
