@@ -35,8 +35,8 @@ export class VersionChains {
     const held = tip?.seq ?? 0
     if (version.seq <= held) return { known: true }
     if (version.seq !== held + 1) return { problem: 'records of one device are missing or out of order' }
-    const prev = version.prev ? Buffer.from(version.prev) : null
-    if (tip ? !prev?.equals(tip.hash) : prev !== null) return { problem: 'a record does not continue its device history (altered, or from a copied data folder)' }
+    const prev = version.prev
+    if (tip ? prev === null || !tip.hash.equals(prev) : prev !== null) return { problem: 'a record does not continue its device history (altered, or from a copied data folder)' }
     if (!this.checkObservation(version.value).ok) {
       return { problem: `observation ${version.docId.slice(0, 12)}… is not a valid document` }
     }
