@@ -1,0 +1,129 @@
+import type { Database } from 'lmdb'
+import { blockBytesBefore, blockBytesOfFirst, blockCount, blockEnvelopes, BLOCK_TARGET_BYTES, packBlocks } from './version-block.js'
+
+type BlockKey = [deviceId: string, firstSeq: number]
+
+/**
+ * Every device's log in the `versions` database, as blocks keyed [deviceId, first seq] (see version-block.ts).
+ *
+ * What is visible is bounded by the device's clock, never by what the log holds: a receive writes its blocks
+ * beyond the clock first and moves the clock when it commits, so blocks past a clock are leftovers of a receive
+ * that never committed, found and removed by `staleBlocks`. Blocks never straddle a clock: a receive starts new
+ * blocks at clock + 1, and local writes move the clock in the transaction that writes their block.
+ */
+export class VersionLog {
+  constructor(private readonly db: Database<Buffer, BlockKey>) {}
+
+  /** The block holding `seq` of the device, if the log holds it. */
+  private blockAt(deviceId: string, seq: number): { firstSeq: number; block: Buffer } | undefined {
+    for (const { key, value } of this.db.getRange({ start: [deviceId, seq], reverse: true, limit: 1 })) {
+      if (key[0] !== deviceId || seq >= key[1] + blockCount(value)) return undefined
+      return { firstSeq: key[1], block: value }
+    }
+    return undefined
+  }
+
+  /** One envelope, copied out so it does not keep its whole block alive. */
+  envelope(deviceId: string, seq: number): Buffer | undefined {
+    const found = this.blockAt(deviceId, seq)
+    if (!found) return undefined
+    const index = seq - found.firstSeq
+    return Buffer.from(blockEnvelopes(found.block, index, index + 1)[0]!)
+  }
+
+  /** Envelopes fromSeq..toSeq of a device, in order, read block by block. Each is a view into its block. */
+  *envelopes(deviceId: string, fromSeq: number, toSeq: number): Iterable<Buffer> {
+    if (fromSeq > toSeq) return
+    const first = this.blockAt(deviceId, fromSeq)
+    if (!first) return
+    let seq = fromSeq
+    for (const { key, value } of this.db.getRange({ start: [deviceId, first.firstSeq], end: [deviceId, toSeq + 1] })) {
+      const from = seq - key[1]
+      const to = Math.min(blockCount(value), toSeq + 1 - key[1])
+      if (from < 0) throw new Error(`the log of ${deviceId} has a gap before ${key[1]}`)
+      for (const envelope of blockEnvelopes(value, from, to)) yield envelope
+      seq = key[1] + to
+    }
+  }
+
+  /** Envelope bytes of the device's versions 1..seq. */
+  bytesThrough(deviceId: string, seq: number): number {
+    if (seq <= 0) return 0
+    const found = this.blockAt(deviceId, seq)
+    if (!found) throw new Error(`version ${deviceId}/${seq} is not in the log`)
+    return blockBytesBefore(found.block) + blockBytesOfFirst(found.block, seq - found.firstSeq + 1)
+  }
+
+  /** Queues a block for the next batched write transaction; resolves once committed. */
+  put(deviceId: string, firstSeq: number, block: Buffer): Promise<boolean> {
+    return this.db.put([deviceId, firstSeq], block)
+  }
+
+  /** Resolves once every queued write is committed. */
+  get committed(): Promise<unknown> {
+    return this.db.committed
+  }
+
+  /**
+   * Appends a device's new envelopes right after its clock (`held` versions, `heldBytes` bytes), inside a write
+   * transaction. A small last block is rewritten with the first new envelopes so a log written a few versions at a
+   * time does not become a chain of tiny blocks.
+   */
+  appendSync(deviceId: string, held: number, heldBytes: number, envelopes: readonly Buffer[]): void {
+    if (envelopes.length === 0) return
+    for (const key of this.staleKeysOf(deviceId, held)) this.db.removeSync(key)
+    let firstSeq = held + 1
+    let merged: readonly Buffer[] = envelopes
+    let bytesBefore = heldBytes
+    const tail = held > 0 ? this.blockAt(deviceId, held) : undefined
+    if (tail) {
+      const count = blockCount(tail.block)
+      const tailBytes = blockBytesOfFirst(tail.block, count)
+      if (tail.firstSeq + count - 1 === held && tailBytes < BLOCK_TARGET_BYTES) {
+        merged = [...blockEnvelopes(tail.block, 0, count), ...envelopes]
+        firstSeq = tail.firstSeq
+        bytesBefore = blockBytesBefore(tail.block)
+      }
+    }
+    for (const { firstSeq: seq, block } of packBlocks(merged, firstSeq, bytesBefore)) this.db.putSync([deviceId, seq], block)
+  }
+
+  /**
+   * Keys of blocks past their device's clock (`held` gives a device's clock). Costs one cursor seek per device in
+   * the log, so the check before every receive is cheap.
+   */
+  staleBlocks(held: (deviceId: string) => number): BlockKey[] {
+    const stale: BlockKey[] = []
+    let device = this.firstDevice()
+    while (device !== undefined) {
+      let next: string | undefined
+      for (const key of this.db.getKeys({ start: [device, held(device) + 1] })) {
+        if (key[0] !== device) {
+          next = key[0]
+          break
+        }
+        stale.push(key)
+      }
+      device = next
+    }
+    return stale
+  }
+
+  removeSync(keys: readonly BlockKey[]): void {
+    for (const key of keys) this.db.removeSync(key)
+  }
+
+  private staleKeysOf(deviceId: string, held: number): BlockKey[] {
+    const stale: BlockKey[] = []
+    for (const key of this.db.getKeys({ start: [deviceId, held + 1] })) {
+      if (key[0] !== deviceId) break
+      stale.push(key)
+    }
+    return stale
+  }
+
+  private firstDevice(): string | undefined {
+    for (const key of this.db.getKeys({ limit: 1 })) return key[0]
+    return undefined
+  }
+}
