@@ -85,7 +85,7 @@ function mediaPolicyOf(state: FileState): MediaPolicy {
 
 // ---- step 2: file → database ----
 
-const STAGE_BATCH_BYTES = 16 * 1024 * 1024
+const STAGE_BATCH_BYTES = 8 * 1024 * 1024
 
 async function receive(store: Store, reader: SyncFileReader, state: FileState, opts: SyncOptions): Promise<TransferCounts> {
   const ours = store.clock()
@@ -132,7 +132,7 @@ async function receiveSegments(
       async afterChunk(chunk) {
         throwIfAborted(opts.signal)
         progress.add(0, chunk.plaintext.length)
-        // Backpressure: every 16 MiB, let LMDB take what was staged before reading more, so memory stays flat
+        // Backpressure: every 8 MiB, let LMDB take what was staged before the previous mark, so memory stays flat
         // (awaiting every chunk would cost a commit per chunk).
         if (counts.bytes - stagedAtLastWait > STAGE_BATCH_BYTES) {
           await stage.written()

@@ -29,6 +29,7 @@ export class IncomingStage {
   private readonly tips = new Map<string, ClockEntry>()
   private readonly open = new Map<string, OpenBlock>()
   private lastWrite: Promise<unknown> | undefined
+  private windowEnd: Promise<unknown> | undefined
   private failure: { error: unknown } | undefined
 
   constructor(
@@ -54,9 +55,15 @@ export class IncomingStage {
     this.summaries.add({ deviceId: device, seq: version.seq, docId: version.docId, links: version.links, deleted: version.deleted, updatedAt: version.updatedAt })
   }
 
-  /** Resolves when LMDB has taken every block written so far (callers wait now and then, for backpressure). */
+  /**
+   * Backpressure, called now and then: resolves when LMDB has taken every block written up to the previous call.
+   * Waiting for the previous window rather than the latest write keeps LMDB writing one window while the next is
+   * read and checked, and memory stays bounded by two windows.
+   */
   async written(): Promise<void> {
-    await this.lastWrite
+    const previous = this.windowEnd
+    this.windowEnd = this.lastWrite
+    await previous
     if (this.failure) throw this.failure.error
   }
 

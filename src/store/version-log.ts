@@ -4,7 +4,7 @@ import { blockBytesBefore, blockBytesOfFirst, blockCount, blockEnvelopes, BLOCK_
 type BlockKey = [deviceId: string, firstSeq: number]
 
 /**
- * Every device's log in the `versions` database, as blocks keyed [deviceId, first seq] (see version-block.ts).
+ * Every device's log in the `log` database, as blocks keyed [deviceId, first seq] (see version-block.ts).
  *
  * What is visible is bounded by the device's clock, never by what the log holds: a receive writes its blocks
  * beyond the clock first and moves the clock when it commits, so blocks past a clock are leftovers of a receive
