@@ -1,11 +1,13 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { execFileSync } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSyncFile, syncWithFile } from '../src/merge/merge.js'
 import { BLOCK_TARGET_BYTES } from '../src/store/version-block.js'
 import { Store } from '../src/store/store.js'
 import { envelopeHash, openEnvelope } from '../src/store/version.js'
+import { CLI } from './helpers/cli.js'
 
 const roots: string[] = []
 const stores: Store[] = []
@@ -115,5 +117,20 @@ describe('the version log (blocks of envelopes per device)', () => {
     const own = [...copy.envelopes(me, 1, 3)].map((e) => openEnvelope(Buffer.from(e)))
     expect(own.map((o) => o.ok && o.version.value.tags)).toEqual([obs(0).tags, obs(99).tags, obs(98).tags])
     for (const seq of [4, 10, 31]) expect(copy.getEnvelope(me, seq)).toBeUndefined()
+  })
+  it('a long-running process reads versions another process wrote since, in blocks it has not seen', async () => {
+    const [a] = await devices(1)
+    const me = a!.info.deviceId
+    await a!.writeLocal(Array.from({ length: 20 }, (_, i) => ({ value: obs(i) })))
+    expect(a!.getVersion(`${me}/20`)?.value.tags).toEqual(obs(19).tags) // this process now knows the blocks of 1..20
+    // Another process appends to the last block and adds new ones.
+    const write = `const { Store } = await import(${JSON.stringify(new URL('store/store.js', new URL('.', `file://${CLI}`)).href)});
+      const s = await Store.open(${JSON.stringify(a!.dataDir)});
+      await s.exclusive(async () => { for (let i = 20; i < 60; i++) await s.writeLocal([{ value: ${JSON.stringify(obs(0))} }]) });
+      await s.close()`
+    execFileSync(process.execPath, ['--input-type=module', '-e', write])
+    const seen = await a!.exclusive(async () => [20, 21, 40, 60].map((seq) => a!.getVersion(`${me}/${seq}`)?.seq))
+    expect(seen).toEqual([20, 21, 40, 60])
+    expect([...a!.envelopes(me, 1, 60)]).toHaveLength(60)
   })
 })

@@ -12,15 +12,49 @@ type BlockKey = [deviceId: string, firstSeq: number]
  * blocks at clock + 1, and local writes move the clock in the transaction that writes their block.
  */
 export class VersionLog {
+  /**
+   * Per device, the first seqs of its blocks, ascending: a cache, so reading one version (listing and exporting
+   * read one per document, in no useful order) is a binary search and one get instead of a reverse cursor search.
+   * Another process may have changed the log since: every hit is checked against the block read, and a miss
+   * reloads the device's list once.
+   */
+  private readonly starts = new Map<string, number[]>()
+
   constructor(private readonly db: Database<Buffer, BlockKey>) {}
 
-  /** The block holding `seq` of the device, if the log holds it. */
+  /**
+   * The block holding `seq` of the device, if the log holds it. The block is lmdb-js's reused read buffer, valid
+   * until the next read: take what is needed from it at once.
+   */
   private blockAt(deviceId: string, seq: number): { firstSeq: number; block: Buffer } | undefined {
-    for (const { key, value } of this.db.getRange({ start: [deviceId, seq], reverse: true, limit: 1 })) {
-      if (key[0] !== deviceId || seq >= key[1] + blockCount(value)) return undefined
-      return { firstSeq: key[1], block: value }
+    const cached = this.starts.get(deviceId)
+    return (cached && this.readBlockAt(deviceId, seq, cached)) ?? this.readBlockAt(deviceId, seq, this.loadStarts(deviceId))
+  }
+
+  private readBlockAt(deviceId: string, seq: number, starts: readonly number[]): { firstSeq: number; block: Buffer } | undefined {
+    let lo = 0
+    let hi = starts.length - 1
+    if (hi < 0 || starts[0]! > seq) return undefined
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid]! <= seq) lo = mid
+      else hi = mid - 1
     }
-    return undefined
+    const firstSeq = starts[lo]!
+    const fast = this.db.getBinaryFast([deviceId, firstSeq])
+    // A view of exactly the value: lmdb-js's buffer only pretends to be that long, which Buffer.from trips over.
+    const block = fast?.subarray(0, fast.length)
+    return block && seq < firstSeq + blockCount(block) ? { firstSeq, block } : undefined
+  }
+
+  private loadStarts(deviceId: string): number[] {
+    const starts: number[] = []
+    for (const key of this.db.getKeys({ start: [deviceId, 0] })) {
+      if (key[0] !== deviceId) break
+      starts.push(key[1])
+    }
+    this.starts.set(deviceId, starts)
+    return starts
   }
 
   /** One envelope, copied out so it does not keep its whole block alive. */
@@ -56,6 +90,7 @@ export class VersionLog {
 
   /** Queues a block for the next batched write transaction; resolves once committed. */
   put(deviceId: string, firstSeq: number, block: Buffer): Promise<boolean> {
+    this.starts.delete(deviceId)
     return this.db.put([deviceId, firstSeq], block)
   }
 
@@ -71,6 +106,7 @@ export class VersionLog {
    */
   appendSync(deviceId: string, held: number, heldBytes: number, envelopes: readonly Buffer[]): void {
     if (envelopes.length === 0) return
+    this.starts.delete(deviceId)
     for (const key of this.staleKeysOf(deviceId, held)) this.db.removeSync(key)
     let firstSeq = held + 1
     let merged: readonly Buffer[] = envelopes
@@ -80,7 +116,7 @@ export class VersionLog {
       const count = blockCount(tail.block)
       const tailBytes = blockBytesOfFirst(tail.block, count)
       if (tail.firstSeq + count - 1 === held && tailBytes < BLOCK_TARGET_BYTES) {
-        merged = [...blockEnvelopes(tail.block, 0, count), ...envelopes]
+        merged = [...blockEnvelopes(Buffer.from(tail.block), 0, count), ...envelopes]
         firstSeq = tail.firstSeq
         bytesBefore = blockBytesBefore(tail.block)
       }
@@ -110,7 +146,10 @@ export class VersionLog {
   }
 
   removeSync(keys: readonly BlockKey[]): void {
-    for (const key of keys) this.db.removeSync(key)
+    for (const key of keys) {
+      this.starts.delete(key[0])
+      this.db.removeSync(key)
+    }
   }
 
   private staleKeysOf(deviceId: string, held: number): BlockKey[] {
