@@ -261,8 +261,8 @@ export class Store {
       let seq = tip?.seq ?? 0
       let bytes = tip?.bytes ?? 0
       let prev: Buffer | null = tip ? Buffer.from(tip.hash) : null
-      const envelopes: Buffer[] = []
-      // The log is written once at the end; an edit of a document made earlier in this batch finds it here.
+      const log = this.log.appenderSync(me, tip?.seq ?? 0, tip?.bytes ?? 0)
+      // The last block is written at the end; an edit of a document made earlier in this batch finds it here.
       const fresh = new Map<string, Pick<Version, 'createdAt' | 'originalVersionId' | 'versionId'>>()
       const written: string[] = []
       for (const change of changes) {
@@ -287,12 +287,12 @@ export class Store {
         const { version } = opened
         this.adjustLiveCount(this.indexVersion(version))
         fresh.set(version.versionId, { createdAt: version.createdAt, originalVersionId: version.originalVersionId, versionId: version.versionId })
-        envelopes.push(envelope)
+        log.add(envelope)
         bytes += envelope.length
         prev = envelopeHash(envelope)
         written.push(version.versionId)
       }
-      this.log.appendSync(me, tip?.seq ?? 0, tip?.bytes ?? 0, envelopes)
+      log.finish()
       if (prev) this.clockDb.putSync(me, { seq, hash: prev, bytes })
       for (const blob of blobs) this.blobs.putSync(blob.hash, toStored(blob))
       return written

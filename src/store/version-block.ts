@@ -59,24 +59,3 @@ export function blockEnvelopes(block: Buffer, from: number, to: number): Buffer[
   }
   return out
 }
-
-/**
- * Splits a device's consecutive envelopes, starting at `firstSeq`, into blocks of about BLOCK_TARGET_BYTES.
- * `bytesBefore` is the device's envelope bytes before `firstSeq`.
- */
-export function packBlocks(envelopes: readonly Uint8Array[], firstSeq: number, bytesBefore: number): Array<{ firstSeq: number; block: Buffer }> {
-  const blocks: Array<{ firstSeq: number; block: Buffer }> = []
-  let start = 0
-  let bytes = 0
-  let before = bytesBefore
-  for (let i = 0; i < envelopes.length; i++) {
-    bytes += envelopes[i]!.length
-    if (bytes >= BLOCK_TARGET_BYTES || i === envelopes.length - 1) {
-      blocks.push({ firstSeq: firstSeq + start, block: encodeBlock(envelopes.slice(start, i + 1), before) })
-      before += bytes
-      start = i + 1
-      bytes = 0
-    }
-  }
-  return blocks
-}

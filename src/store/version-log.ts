@@ -1,5 +1,5 @@
 import type { Database } from 'lmdb'
-import { blockBytesBefore, blockBytesOfFirst, blockCount, blockEnvelopes, BLOCK_TARGET_BYTES, packBlocks } from './version-block.js'
+import { blockBytesBefore, blockBytesOfFirst, blockCount, blockEnvelopes, BLOCK_TARGET_BYTES, encodeBlock } from './version-block.js'
 
 type BlockKey = [deviceId: string, firstSeq: number]
 
@@ -101,27 +101,47 @@ export class VersionLog {
 
   /**
    * Appends a device's new envelopes right after its clock (`held` versions, `heldBytes` bytes), inside a write
-   * transaction. A small last block is rewritten with the first new envelopes so a log written a few versions at a
-   * time does not become a chain of tiny blocks.
+   * transaction. Blocks are written as they fill, so a large batch never waits whole in memory; a small last block
+   * is continued rather than followed by another, so a log written a few versions at a time does not become a chain
+   * of tiny blocks.
    */
-  appendSync(deviceId: string, held: number, heldBytes: number, envelopes: readonly Buffer[]): void {
-    if (envelopes.length === 0) return
+  appenderSync(deviceId: string, held: number, heldBytes: number): { add(envelope: Buffer): void; finish(): void } {
     this.starts.delete(deviceId)
     for (const key of this.staleKeysOf(deviceId, held)) this.db.removeSync(key)
     let firstSeq = held + 1
-    let merged: readonly Buffer[] = envelopes
     let bytesBefore = heldBytes
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    let added = 0
     const tail = held > 0 ? this.blockAt(deviceId, held) : undefined
     if (tail) {
       const count = blockCount(tail.block)
       const tailBytes = blockBytesOfFirst(tail.block, count)
       if (tail.firstSeq + count - 1 === held && tailBytes < BLOCK_TARGET_BYTES) {
-        merged = [...blockEnvelopes(Buffer.from(tail.block), 0, count), ...envelopes]
+        pending = blockEnvelopes(Buffer.from(tail.block), 0, count)
+        pendingBytes = tailBytes
         firstSeq = tail.firstSeq
         bytesBefore = blockBytesBefore(tail.block)
       }
     }
-    for (const { firstSeq: seq, block } of packBlocks(merged, firstSeq, bytesBefore)) this.db.putSync([deviceId, seq], block)
+    const flush = () => {
+      this.db.putSync([deviceId, firstSeq], encodeBlock(pending, bytesBefore))
+      firstSeq += pending.length
+      bytesBefore += pendingBytes
+      pending = []
+      pendingBytes = 0
+    }
+    return {
+      add(envelope) {
+        pending.push(envelope)
+        pendingBytes += envelope.length
+        added++
+        if (pendingBytes >= BLOCK_TARGET_BYTES) flush()
+      },
+      finish() {
+        if (added > 0 && pending.length > 0) flush()
+      },
+    }
   }
 
   /**
