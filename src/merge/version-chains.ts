@@ -16,7 +16,7 @@ export class VersionChains {
     start: Map<string, { seq: number; hash: Buffer }>,
     private readonly checkObservation: ObservationCheck,
   ) {
-    for (const [device, tip] of start) this.tips.set(device, tip)
+    for (const [device, tip] of start) this.tips.set(device, { seq: tip.seq, hash: tip.hash })
   }
 
   seqOf(deviceId: string): number {
@@ -41,7 +41,11 @@ export class VersionChains {
       return { problem: `observation ${version.docId.slice(0, 12)}… is not a valid document` }
     }
     const hash = envelopeHash(envelope)
-    this.tips.set(version.deviceId, { seq: version.seq, hash })
+    if (tip) {
+      // Updated in place: one entry per device, not one object per version.
+      tip.seq = version.seq
+      tip.hash = hash
+    } else this.tips.set(version.deviceId, { seq: version.seq, hash })
     this.newest.set(version.deviceId, version)
     return { version, hash }
   }

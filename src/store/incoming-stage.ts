@@ -40,19 +40,26 @@ export class IncomingStage {
   /** Adds the next version of its device (the caller has checked the chain). */
   add(version: Version, hash: Buffer): void {
     const device = version.deviceId
-    const tip = this.tips.get(device) ?? this.clock.get(device)
-    if (version.seq !== (tip?.seq ?? 0) + 1) throw new Error(`staged versions of ${device} do not continue its clock`)
-    const bytes = (tip?.bytes ?? 0) + version.envelope.length
+    let tip = this.tips.get(device)
+    if (!tip) {
+      const held = this.clock.get(device)
+      tip = { seq: held?.seq ?? 0, hash: held?.hash ?? Buffer.alloc(0), bytes: held?.bytes ?? 0 }
+      this.tips.set(device, tip)
+    }
+    if (version.seq !== tip.seq + 1) throw new Error(`staged versions of ${device} do not continue its clock`)
     let block = this.open.get(device)
     if (!block) {
-      block = { firstSeq: version.seq, bytesBefore: tip?.bytes ?? 0, envelopes: [], bytes: 0 }
+      block = { firstSeq: version.seq, bytesBefore: tip.bytes, envelopes: [], bytes: 0 }
       this.open.set(device, block)
     }
     block.envelopes.push(version.envelope)
     block.bytes += version.envelope.length
     if (block.bytes >= BLOCK_TARGET_BYTES) this.writeBlock(device, block)
-    this.tips.set(device, { seq: version.seq, hash, bytes })
-    this.summaries.add({ deviceId: device, seq: version.seq, docId: version.docId, links: version.links, deleted: version.deleted, updatedAt: version.updatedAt })
+    // Updated in place: one entry per device, not one object per version.
+    tip.seq = version.seq
+    tip.hash = hash
+    tip.bytes += version.envelope.length
+    this.summaries.add(device, version.seq, version.docId, version.links, version.deleted, version.updatedAt)
   }
 
   /**

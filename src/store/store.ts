@@ -38,7 +38,8 @@ interface ProjectRecord {
 const DB_FILE = 'ferry.mdb'
 // Address space reserved for the database up front (the file still grows only as data is written). lmdb-js
 // otherwise starts at 128 KiB and maps the file again each time it outgrows the map, keeping the old mappings: a
-// large receive then counted many pages twice in its resident size. Not on Windows, where LMDB may size the file to the map.
+// large receive then counted many pages twice in its resident size. Not on Windows, where LMDB may size the file
+// to the map.
 const MAP_SIZE = process.platform === 'win32' ? {} : { mapSize: 4 * 1024 ** 3 }
 /** Bumped whenever the database layout changes; a folder of another layout is refused rather than misread. */
 const LAYOUT = 2

@@ -27,9 +27,10 @@ export class SummaryLog {
   private readonly deviceIndex = new Map<string, number>()
   count = 0
 
-  add(s: VersionSummary): void {
-    let maxBytes = FIXED_BYTES + 3 * (s.docId.length + s.updatedAt.length)
-    for (const link of s.links) maxBytes += 4 + 3 * link.length
+  // Positional, so adding allocates nothing.
+  add(deviceId: string, seq: number, docId: string, links: readonly string[], deleted: boolean, updatedAt: string): void {
+    let maxBytes = FIXED_BYTES + 3 * (docId.length + updatedAt.length)
+    for (const link of links) maxBytes += 4 + 3 * link.length
     if (this.at + maxBytes > this.page.length) {
       this.pages.push(this.page.subarray(0, this.at))
       this.page = Buffer.allocUnsafe(Math.max(PAGE_BYTES, maxBytes))
@@ -37,13 +38,13 @@ export class SummaryLog {
     }
     const page = this.page
     let at = this.at
-    at = page.writeUInt16LE(this.indexOf(s.deviceId), at)
-    at = page.writeDoubleLE(s.seq, at)
-    at = page.writeUInt8(s.deleted ? 1 : 0, at)
-    at = writeString(page, at, s.docId)
-    at = writeString(page, at, s.updatedAt)
-    at = page.writeUInt32LE(s.links.length, at)
-    for (const link of s.links) at = writeString(page, at, link)
+    at = page.writeUInt16LE(this.indexOf(deviceId), at)
+    at = page.writeDoubleLE(seq, at)
+    at = page.writeUInt8(deleted ? 1 : 0, at)
+    at = writeString(page, at, docId)
+    at = writeString(page, at, updatedAt)
+    at = page.writeUInt32LE(links.length, at)
+    for (const link of links) at = writeString(page, at, link)
     this.at = at
     this.count++
   }
