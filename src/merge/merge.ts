@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { badInput, damaged, diskError, FerryError } from '../errors.js'
-import type { Store } from '../store/store.js'
+import type { IncomingStage, Store } from '../store/store.js'
 import type { Commit } from '../syncfile/commit.js'
 import { newHeader, type FileHeader } from '../syncfile/header.js'
 import { SyncFileReader, type FileState } from '../syncfile/reader.js'
@@ -85,7 +85,7 @@ function mediaPolicyOf(state: FileState): MediaPolicy {
 
 // ---- step 2: file → database ----
 
-const STAGE_BATCH_BYTES = 16 * 1024 * 1024
+const STAGE_BATCH_BYTES = 8 * 1024 * 1024
 
 async function receive(store: Store, reader: SyncFileReader, state: FileState, opts: SyncOptions): Promise<TransferCounts> {
   const ours = store.clock()
@@ -95,12 +95,12 @@ async function receive(store: Store, reader: SyncFileReader, state: FileState, o
 
   const total = needed.reduce((sum, s) => ({ versions: sum.versions + s.newVersions, bytes: sum.bytes + s.commit.offset - s.commit.segmentStart }), { versions: 0, bytes: 0 })
   const progress = new ProgressReporter('receiving', total, opts.onProgress)
-  await store.discardIncoming()
+  const stage = await store.beginIncoming()
   store.media.clearTemp()
   try {
-    return await receiveSegments(store, reader, needed, ours, progress, opts, counts)
+    return await receiveSegments(store, reader, stage, needed, ours, progress, opts, counts)
   } catch (err) {
-    await store.discardIncoming()
+    await store.discardIncoming(stage)
     throw err
   }
 }
@@ -108,6 +108,7 @@ async function receive(store: Store, reader: SyncFileReader, state: FileState, o
 async function receiveSegments(
   store: Store,
   reader: SyncFileReader,
+  stage: IncomingStage,
   needed: Array<{ commit: Commit; newVersions: number }>,
   ours: Map<string, { seq: number; hash: Buffer }>,
   progress: ProgressReporter,
@@ -117,14 +118,13 @@ async function receiveSegments(
   const chains = new VersionChains(ours, await observationChecker())
   const sink = mediaStoreSink(store)
   const newBlobs: BlobRecord[] = []
-  let lastStaged: Promise<boolean> | undefined
   let stagedAtLastWait = 0
 
   for (const { commit } of needed) {
     const completed = await walkSegment(reader, commit, chains, sink, {
       skipKnown: true,
       onVersion(version, hash, envelope) {
-        lastStaged = store.stageIncoming(version, hash)
+        stage.add(version, hash)
         counts.versions++
         counts.bytes += envelope.length
         progress.add(1, 0)
@@ -132,10 +132,10 @@ async function receiveSegments(
       async afterChunk(chunk) {
         throwIfAborted(opts.signal)
         progress.add(0, chunk.plaintext.length)
-        // Backpressure: every 16 MiB, let LMDB take what was staged before reading more, so memory stays flat
+        // Backpressure: every 8 MiB, let LMDB take what was staged before the previous mark, so memory stays flat
         // (awaiting every chunk would cost a commit per chunk).
-        if (lastStaged && counts.bytes - stagedAtLastWait > STAGE_BATCH_BYTES) {
-          await lastStaged
+        if (counts.bytes - stagedAtLastWait > STAGE_BATCH_BYTES) {
+          await stage.written()
           stagedAtLastWait = counts.bytes
         }
       },
@@ -151,7 +151,7 @@ async function receiveSegments(
 
   progress.phase('flushing')
   await store.media.syncBlobs(newBlobs.map((b) => b.hash)).catch((err: unknown) => Promise.reject(diskError(err, store.media.root)))
-  await store.commitIncoming(newBlobs)
+  await store.commitIncoming(stage, newBlobs)
   counts.blobs = newBlobs.length
   counts.bytes += newBlobs.reduce((sum, b) => sum + b.size, 0)
   return counts

@@ -405,13 +405,13 @@ async function importFound(store: Store, found: Found, filePath: string, started
     if (reason) devicesStopped.push({ deviceId, importedUpTo: (tip?.seq ?? 0) + taken.length, reason })
   }
 
-  await store.discardIncoming()
+  const stage = await store.beginIncoming()
   const newBlobs = found.blobs.filter((b) => b.stored).map(({ hash, size }) => ({ hash, size }))
   try {
-    await Promise.all(importable.map((v) => store.stageIncoming(v.version, v.hash)))
-    await store.commitIncoming(newBlobs)
+    for (const v of importable) stage.add(v.version, v.hash)
+    await store.commitIncoming(stage, newBlobs)
   } catch (err) {
-    await store.discardIncoming()
+    await store.discardIncoming(stage)
     throw err
   }
 

@@ -16,7 +16,7 @@ export class VersionChains {
     start: Map<string, { seq: number; hash: Buffer }>,
     private readonly checkObservation: ObservationCheck,
   ) {
-    for (const [device, tip] of start) this.tips.set(device, tip)
+    for (const [device, tip] of start) this.tips.set(device, { seq: tip.seq, hash: tip.hash })
   }
 
   seqOf(deviceId: string): number {
@@ -35,13 +35,17 @@ export class VersionChains {
     const held = tip?.seq ?? 0
     if (version.seq <= held) return { known: true }
     if (version.seq !== held + 1) return { problem: 'records of one device are missing or out of order' }
-    const prev = version.prev ? Buffer.from(version.prev) : null
-    if (tip ? !prev?.equals(tip.hash) : prev !== null) return { problem: 'a record does not continue its device history (altered, or from a copied data folder)' }
+    const prev = version.prev
+    if (tip ? prev === null || !tip.hash.equals(prev) : prev !== null) return { problem: 'a record does not continue its device history (altered, or from a copied data folder)' }
     if (!this.checkObservation(version.value).ok) {
       return { problem: `observation ${version.docId.slice(0, 12)}… is not a valid document` }
     }
     const hash = envelopeHash(envelope)
-    this.tips.set(version.deviceId, { seq: version.seq, hash })
+    if (tip) {
+      // Updated in place: one entry per device, not one object per version.
+      tip.seq = version.seq
+      tip.hash = hash
+    } else this.tips.set(version.deviceId, { seq: version.seq, hash })
     this.newest.set(version.deviceId, version)
     return { version, hash }
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { open, type Database, type RootDatabase } from 'lmdb'
+import { open, type Database, type RootDatabase, type RootDatabaseOptions } from 'lmdb'
 import { badInput, FerryError } from '../errors.js'
 import type { Disk } from '../fs/disk.js'
 import { nodeDisk } from '../fs/node-disk.js'
@@ -11,14 +11,15 @@ import { MediaStore } from './media-store.js'
 import { PROJECT_SECRET_BYTES, projectIdOf } from './project-identity.js'
 import type { StoreInfo } from './store-api.js'
 import { fromStored, toStored, type BlobRecord, type StoredBlob } from './blob-record.js'
-import { envelopeHash, openEnvelope, parseVersionId, sealVersion, versionIdOf, type Version, type VersionBody } from './version.js'
+import { IncomingStage, type ClockEntry } from './incoming-stage.js'
+import { docStateEncoding, presenceEncoding } from './index-codecs.js'
+import type { VersionSummary } from './summary-log.js'
+import { envelopeHash, openEnvelope, parseVersionId, sealVersion, type Version, type VersionBody } from './version.js'
+import { VersionLog } from './version-log.js'
 import { acquireWriterLock } from './writer-lock.js'
 
-/** The newest version a device holds of its own log, and that version's envelope hash (the chain's tip). */
-export interface ClockEntry {
-  seq: number
-  hash: Buffer
-}
+export type { ClockEntry } from './incoming-stage.js'
+export type { IncomingStage } from './incoming-stage.js'
 
 /** A change this device makes: a new document (no docId), an edit, or a delete of an existing one. */
 export interface LocalChange {
@@ -29,40 +30,34 @@ export interface LocalChange {
   value: VersionBody['value']
 }
 
-/** What indexing a version needs, without decoding it again. */
-interface VersionSummary {
-  versionId: string
-  docId: string
-  links: string[]
-  deleted: boolean
-  updatedAt: string
-}
-
-interface StagedSummary extends Omit<VersionSummary, 'versionId'> {
-  hash: Buffer
-}
-
 interface ProjectRecord {
   secret: Buffer
   name: string
 }
 
 const DB_FILE = 'ferry.mdb'
+// Address space reserved for the database up front (the file still grows only as data is written). lmdb-js
+// otherwise starts at 128 KiB and maps the file again each time it outgrows the map, keeping the old mappings: a
+// large receive then counted many pages twice in its resident size. Not on Windows, where LMDB may size the file
+// to the map.
+const MAP_SIZE = process.platform === 'win32' ? {} : { mapSize: 4 * 1024 ** 3 }
+/** Bumped whenever the database layout changes; a folder of another layout is refused rather than misread. */
+const LAYOUT = 2
 export const DEFAULT_PROJECT_NAME = 'My field project'
 
 /**
  * The data folder: one LMDB environment plus the media store.
  *
  * Named databases:
- * - `versions`  [deviceId, seq] → envelope. Every device's log is held as a contiguous prefix 1..n, so the per-device
- *               clock below is exactly "what this device holds", and "what X lacks" is a range scan per device.
- * - `clock`     deviceId → {seq, hash} of the newest held version of that device.
+ * - `log`       [deviceId, first seq] → a block of that device's consecutive envelopes (version-log.ts). Every
+ *               device's log is held as a contiguous prefix 1..n, so the per-device clock below is exactly "what this
+ *               device holds", and "what X lacks" is a range scan per device.
+ * - `clock`     deviceId → {seq, hash, bytes} of the newest held version of that device.
  * - `docs`      docId → DocState (heads with winner summaries), iterated in docId order for export.
  * - `superseded` versionId → true once a held version links to it (makes head tracking order-independent).
  * - `blobs`     sha256 hex → size (and, for a preview or thumbnail, its original), for blobs whose files are
  *               durably in the media store.
- * - `incoming`  [deviceId, seq] → summary of a version received from a sync file, verified, not yet visible.
- * - `meta`      project, device key, categories, live-document count.
+ * - `meta`      project, device key, categories, live-document count, layout.
  */
 export class Store {
   readonly info: StoreInfo
@@ -70,19 +65,20 @@ export class Store {
   readonly projectId: Buffer
   readonly projectSecret: Buffer
   readonly deviceKey: DeviceKey
+  private readonly log: VersionLog
 
   private constructor(
     readonly dataDir: string,
     readonly disk: Disk,
     private readonly env: RootDatabase,
-    private readonly versions: Database<Buffer, [string, number]>,
+    versions: Database<Buffer, [string, number]>,
     private readonly clockDb: Database<ClockEntry, string>,
     private readonly docs: Database<DocState, string>,
     private readonly superseded: Database<true, string>,
     private readonly blobs: Database<StoredBlob, string>,
-    private readonly incoming: Database<StagedSummary, [string, number]>,
     private readonly meta: Database<unknown, string>,
   ) {
+    this.log = new VersionLog(versions)
     const project = meta.get('project') as ProjectRecord
     this.projectSecret = Buffer.from(project.secret)
     this.projectId = projectIdOf(this.projectSecret)
@@ -102,7 +98,11 @@ export class Store {
       await store.env.close()
       throw new FerryError('not-initialised', `The data folder ${dataDir} was never finished setting up. Run \`ferry init\` again.`)
     }
-    return new Store(dataDir, store.disk, store.env, store.versions, store.clockDb, store.docs, store.superseded, store.blobs, store.incoming, store.meta)
+    if (store.meta.get('layout') !== LAYOUT) {
+      await store.env.close()
+      throw new FerryError('not-initialised', `The data folder ${dataDir} was made by a development build of Ferry with another database layout. Move it away and run \`ferry init\` again.`)
+    }
+    return new Store(dataDir, store.disk, store.env, store.versions, store.clockDb, store.docs, store.superseded, store.blobs, store.meta)
   }
 
   /** Creates a project in an empty (or new) data folder, with a fresh device key. */
@@ -122,10 +122,11 @@ export class Store {
         parts.meta.putSync('deviceKey', privateDer)
         parts.meta.putSync('project', { secret, name: project.name } satisfies ProjectRecord)
         parts.meta.putSync('liveCount', 0)
+        parts.meta.putSync('layout', LAYOUT)
       })
       await parts.env.flushed
       chmodSync(path.join(dataDir, DB_FILE), 0o600)
-      return new Store(dataDir, parts.disk, parts.env, parts.versions, parts.clockDb, parts.docs, parts.superseded, parts.blobs, parts.incoming, parts.meta)
+      return new Store(dataDir, parts.disk, parts.env, parts.versions, parts.clockDb, parts.docs, parts.superseded, parts.blobs, parts.meta)
     } finally {
       lock.release()
     }
@@ -135,17 +136,16 @@ export class Store {
     if (!statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new FerryError('not-initialised', `The data folder ${dataDir} does not exist. Run \`ferry init\` first.`)
     }
-    const env = open({ path: path.join(dataDir, DB_FILE), maxDbs: 16, compression: false })
+    const env = open({ path: path.join(dataDir, DB_FILE), maxDbs: 16, compression: false, ...MAP_SIZE })
     const binary = { encoding: 'binary' as const, keyEncoding: 'ordered-binary' as const }
     return {
       disk,
       env,
-      versions: env.openDB<Buffer, [string, number]>('versions', binary),
+      versions: env.openDB<Buffer, [string, number]>('log', binary),
       clockDb: env.openDB<ClockEntry, string>('clock', {}),
-      docs: env.openDB<DocState, string>('docs', {}),
-      superseded: env.openDB<true, string>('superseded', {}),
+      docs: env.openDB<DocState, string>('docs', withEncoder(docStateEncoding)),
+      superseded: env.openDB<true, string>('superseded', withEncoder(presenceEncoding)),
       blobs: env.openDB<StoredBlob, string>('blobs', {}),
-      incoming: env.openDB<StagedSummary, [string, number]>('incoming', { keyEncoding: 'ordered-binary' }),
       meta: env.openDB<unknown, string>('meta', {}),
     }
   }
@@ -173,12 +173,12 @@ export class Store {
   /** Per device, the newest version held. */
   clock(): Map<string, ClockEntry> {
     const result = new Map<string, ClockEntry>()
-    for (const { key, value } of this.clockDb.getRange()) result.set(key, { seq: value.seq, hash: Buffer.from(value.hash) })
+    for (const { key, value } of this.clockDb.getRange()) result.set(key, { seq: value.seq, hash: Buffer.from(value.hash), bytes: value.bytes })
     return result
   }
 
   getEnvelope(deviceId: string, seq: number): Buffer | undefined {
-    return this.versions.get([deviceId, seq])
+    return this.log.envelope(deviceId, seq)
   }
 
   getVersion(versionId: string): Version | undefined {
@@ -191,9 +191,14 @@ export class Store {
     return opened.version
   }
 
-  /** Envelopes of one device's versions fromSeq..toSeq, in order, read lazily. */
-  *envelopes(deviceId: string, fromSeq: number, toSeq: number): Iterable<Buffer> {
-    for (const { value } of this.versions.getRange({ start: [deviceId, fromSeq], end: [deviceId, toSeq + 1] })) yield value
+  /** Envelopes of one device's versions fromSeq..toSeq, in order, read lazily; each a view valid while iterating. */
+  envelopes(deviceId: string, fromSeq: number, toSeq: number): Iterable<Buffer> {
+    return this.log.envelopes(deviceId, fromSeq, toSeq)
+  }
+
+  /** Envelope bytes of one device's versions 1..seq (its clock entry has them for the whole log). */
+  bytesThrough(deviceId: string, seq: number): number {
+    return this.log.bytesThrough(deviceId, seq)
   }
 
   docState(docId: string): DocState | undefined {
@@ -255,13 +260,17 @@ export class Store {
     const ids = this.env.transactionSync(() => {
       const tip = this.clockDb.get(me)
       let seq = tip?.seq ?? 0
+      let bytes = tip?.bytes ?? 0
       let prev: Buffer | null = tip ? Buffer.from(tip.hash) : null
+      const log = this.log.appenderSync(me, tip?.seq ?? 0, tip?.bytes ?? 0)
+      // The last block is written at the end; an edit of a document made earlier in this batch finds it here.
+      const fresh = new Map<string, Pick<Version, 'createdAt' | 'originalVersionId' | 'versionId'>>()
       const written: string[] = []
       for (const change of changes) {
         const docId = change.docId ?? randomBytes(32).toString('hex')
         const state = change.docId === undefined ? undefined : this.docs.get(docId)
         const links = state?.heads.map((h) => h.versionId) ?? []
-        const firstLinked = links[0] === undefined ? undefined : this.getVersion(links[0])
+        const firstLinked = links[0] === undefined ? undefined : (fresh.get(links[0]) ?? this.getVersion(links[0]))
         seq += 1
         const envelope = sealVersion(this.deviceKey, this.projectId, {
           seq,
@@ -276,11 +285,16 @@ export class Store {
         })
         const opened = openEnvelope(envelope)
         if (!opened.ok) throw new Error(`sealed an unreadable version: ${opened.reason}`)
-        this.applyVersion(opened.version)
+        const { version } = opened
+        this.adjustLiveCount(this.indexVersion(version))
+        fresh.set(version.versionId, { createdAt: version.createdAt, originalVersionId: version.originalVersionId, versionId: version.versionId })
+        log.add(envelope)
+        bytes += envelope.length
         prev = envelopeHash(envelope)
-        written.push(opened.version.versionId)
+        written.push(version.versionId)
       }
-      if (prev) this.clockDb.putSync(me, { seq, hash: prev })
+      log.finish()
+      if (prev) this.clockDb.putSync(me, { seq, hash: prev, bytes })
       for (const blob of blobs) this.blobs.putSync(blob.hash, toStored(blob))
       return written
     })
@@ -288,14 +302,8 @@ export class Store {
     return ids
   }
 
-  /** Adds a version to the log and updates its document. Runs inside a write transaction. */
-  private applyVersion(version: Version): void {
-    this.versions.putSync([version.deviceId, version.seq], version.envelope)
-    this.adjustLiveCount(this.indexVersion(version))
-  }
-
   /** Updates the document a version belongs to; returns the change in live documents (−1, 0 or 1). */
-  private indexVersion(version: VersionSummary): number {
+  private indexVersion(version: Omit<VersionSummary, 'deviceId' | 'seq'> & { versionId: string }): number {
     for (const link of version.links) this.superseded.putSync(link, true)
     const before = this.docs.get(version.docId)
     const after = withVersion(before, version, this.superseded.get(version.versionId) === true)
@@ -309,59 +317,60 @@ export class Store {
 
   // ---- receiving from a sync file ----
   //
-  // Verified envelopes are written straight into `versions` (where nothing looks beyond a device's clock, so they
-  // stay invisible) and a small summary of each goes into `incoming`. commitIncoming then indexes them all and
-  // moves the clocks in one transaction: until it commits, the received data is invisible; after, all of it is
-  // there. Each envelope is decoded and written once.
+  // An IncomingStage writes verified envelopes into the log past the devices' clocks (where nothing looks, so they
+  // stay invisible) and keeps a packed summary of each. commitIncoming then indexes them all and moves the clocks
+  // in one transaction: until it commits, the received data is invisible; after, all of it is there. Each envelope
+  // is decoded once and written once.
 
-  /** Removes what an earlier merge staged and never committed (a crash, a failed check). */
-  async discardIncoming(): Promise<void> {
-    await this.incoming.committed
-    await this.versions.committed
-    this.env.transactionSync(() => {
-      for (const { key } of this.incoming.getRange()) {
-        const [deviceId, seq] = key
-        if (seq > (this.clockDb.get(deviceId)?.seq ?? 0)) this.versions.removeSync([deviceId, seq])
-      }
-      this.incoming.clearSync()
-    })
+  /** Starts a receive, after removing what an earlier one staged and never committed (a crash, a failed check). */
+  async beginIncoming(): Promise<IncomingStage> {
+    await this.discardIncoming()
+    return new IncomingStage(this.log, this.clock())
   }
 
-  /** Stages one verified version; resolves when LMDB has taken it (callers await in batches, for backpressure). */
-  stageIncoming(version: Version, hash: Buffer): Promise<boolean> {
-    const summary: StagedSummary = { docId: version.docId, links: version.links, deleted: version.deleted, updatedAt: version.updatedAt, hash }
-    void this.versions.put([version.deviceId, version.seq], version.envelope)
-    return this.incoming.put([version.deviceId, version.seq], summary)
+  /** Removes what a receive staged and never committed; waits for its writes in flight first. */
+  async discardIncoming(stage?: IncomingStage): Promise<void> {
+    await stage?.settle()
+    const held = (deviceId: string) => this.clockDb.get(deviceId)?.seq ?? 0
+    // A read first: nearly always there is nothing to remove, and then no write transaction (and fsync) is needed.
+    if (this.log.staleBlocks(held).length === 0) return
+    this.env.transactionSync(() => this.log.removeSync(this.log.staleBlocks(held)))
+    await this.env.flushed
   }
 
   /**
    * Makes every staged version and the given blobs visible in one LMDB transaction, then waits until it is durable.
    * Each device's staged range must continue its clock exactly; anything else aborts it all.
    */
-  async commitIncoming(newBlobs: ReadonlyArray<BlobRecord>): Promise<number> {
-    await this.incoming.committed
-    await this.versions.committed
+  async commitIncoming(stage: IncomingStage, newBlobs: ReadonlyArray<BlobRecord>): Promise<number> {
+    await stage.finish()
     const applied = this.env.transactionSync(() => {
-      const tips = new Map<string, ClockEntry>()
+      const seqs = new Map<string, number>()
       let count = 0
       let liveChange = 0
-      for (const { key, value } of this.incoming.getRange()) {
-        const [deviceId, seq] = key
-        const tip = tips.get(deviceId) ?? this.clockDb.get(deviceId)
-        if (seq !== (tip?.seq ?? 0) + 1) throw new Error(`staged versions of ${deviceId} do not continue its clock`)
-        liveChange += this.indexVersion({ ...value, versionId: versionIdOf(deviceId, seq) })
-        tips.set(deviceId, { seq, hash: Buffer.from(value.hash) })
+      for (const summary of stage.summaries.entries()) {
+        const { deviceId, seq } = summary
+        if (seq !== (seqs.get(deviceId) ?? this.clockDb.get(deviceId)?.seq ?? 0) + 1) throw new Error(`staged versions of ${deviceId} do not continue its clock`)
+        liveChange += this.indexVersion(summary)
+        seqs.set(deviceId, seq)
         count++
       }
       this.adjustLiveCount(liveChange)
-      for (const [deviceId, tip] of tips) this.clockDb.putSync(deviceId, tip)
+      for (const [deviceId, tip] of stage.newTips()) {
+        if (seqs.get(deviceId) !== tip.seq) throw new Error(`staged versions of ${deviceId} do not reach its new clock`)
+        this.clockDb.putSync(deviceId, tip)
+      }
       for (const blob of newBlobs) this.blobs.putSync(blob.hash, toStored(blob))
-      this.incoming.clearSync()
       return count
     })
     await this.env.flushed
     return applied
   }
+}
+
+// lmdb-js takes a custom encoder for any database; its types declare the option only on the root's options.
+function withEncoder(encoder: object): RootDatabaseOptions {
+  return { encoder }
 }
 
 /** Creates a new project in dataDir (fresh secret, new device key) and returns the opened store. */

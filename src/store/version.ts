@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { decodeCborSafely, encodeCbor } from './cbor.js'
 import { signBytes, verifySignature, type DeviceKey } from './device-key.js'
 
@@ -45,8 +45,9 @@ export function parseVersionId(versionId: string): { deviceId: string; seq: numb
   return { deviceId: match[1]!, seq: Number(match[2]) }
 }
 
+// The one-shot hash: a Hash object per envelope cost more than hashing its kilobyte.
 export function envelopeHash(envelope: Uint8Array): Buffer {
-  return createHash('sha256').update(envelope).digest()
+  return hash('sha256', envelope, 'buffer')
 }
 
 function signedMessage(projectId: Buffer, body: Buffer): Buffer {
@@ -102,7 +103,7 @@ export function openEnvelope(envelope: Buffer): { ok: true; version: Version } |
   if (b.originalVersionId !== undefined && !(isString(b.originalVersionId) && parseVersionId(b.originalVersionId)))
     return { ok: false, reason: 'bad originalVersionId' }
   if (!isPlainObject(b.value) || !isString(b.value.schemaName)) return { ok: false, reason: 'bad document value' }
-  const deviceId = Buffer.from(b.device).toString('hex')
+  const deviceId = deviceIdOf(b.device)
   const version: Version = {
     device: b.device,
     seq: b.seq,
@@ -119,6 +120,16 @@ export function openEnvelope(envelope: Buffer): { ok: true; version: Version } |
   }
   if (b.originalVersionId !== undefined) version.originalVersionId = b.originalVersionId as string
   return { ok: true, version }
+}
+
+// Consecutive envelopes nearly always come from one device: reuse its id rather than re-encode the key each time.
+let lastDevice: { key: Buffer; id: string } | undefined
+
+function deviceIdOf(device: Uint8Array): string {
+  if (lastDevice?.key.equals(device)) return lastDevice.id
+  const key = Buffer.from(device)
+  lastDevice = { key, id: key.toString('hex') }
+  return lastDevice.id
 }
 
 /** The CoMapeo document a version represents, with the document fields first and the value fields after. */

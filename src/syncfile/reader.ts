@@ -204,18 +204,26 @@ export class SyncFileReader {
     const hasher = createHash('sha256')
     let offset = commit.segmentStart
     const end = commit.offset
-    let block: Buffer = Buffer.alloc(0)
+    // One read buffer, refilled in place: a fresh 4 MiB buffer per read made a large receive churn through as many
+    // bytes of short-lived memory as the file has, and the process's peak size with it. Only ciphertext lives here;
+    // what is yielded is the opened plaintext, a buffer of its own.
+    let buffer = Buffer.allocUnsafe(0)
+    let block = buffer
     let blockStart = offset
     const take = async (at: number, length: number): Promise<Buffer> => {
       if (at + length > end) throw this.damagedAt(at, 'a chunk runs past its commit')
       if (at < blockStart || at + length > blockStart + block.length) {
-        block = await this.readAt(at, Math.max(length, Math.min(READ_BLOCK, end - at)))
+        const size = Math.max(length, Math.min(READ_BLOCK, end - at))
+        if (buffer.length < size) buffer = Buffer.allocUnsafe(size)
+        block = buffer.subarray(0, size)
+        await readFully(this.file, block, at, this.filePath)
         blockStart = at
       }
       return block.subarray(at - blockStart, at - blockStart + length)
     }
     while (offset < end) {
-      const frame = await take(offset, FRAME_BYTES)
+      // Copied: taking the body may refill the buffer under it.
+      const frame = Buffer.from(await take(offset, FRAME_BYTES))
       const kind = frame[4]!
       const length = frame.readUInt32BE(0)
       if (!isChunkKind(kind) || kind === ChunkKind.commit || length > MAX_CIPHERTEXT[kind]) throw this.damagedAt(offset, 'a chunk header is damaged')

@@ -1,0 +1,107 @@
+import { SummaryLog } from './summary-log.js'
+import { BLOCK_TARGET_BYTES, encodeBlock } from './version-block.js'
+import type { VersionLog } from './version-log.js'
+import type { Version } from './version.js'
+
+/** The newest version a device holds of its own log, that version's envelope hash (the chain's tip), and the log's size. */
+export interface ClockEntry {
+  seq: number
+  hash: Buffer
+  /** Total envelope bytes of versions 1..seq, so planning a send never reads the log to size it. */
+  bytes: number
+}
+
+interface OpenBlock {
+  firstSeq: number
+  bytesBefore: number
+  envelopes: Buffer[]
+  bytes: number
+}
+
+/**
+ * A receive in progress: verified versions written into the log past their devices' clocks, where nothing looks,
+ * each envelope written once, in blocks, in LMDB's batched transactions; and a packed summary of each, which
+ * Store.commitIncoming indexes when it moves the clocks in one transaction. Until then the received data is
+ * invisible; a failed or interrupted receive leaves only blocks past the clocks, which the next receive removes.
+ */
+export class IncomingStage {
+  readonly summaries = new SummaryLog()
+  private readonly tips = new Map<string, ClockEntry>()
+  private readonly open = new Map<string, OpenBlock>()
+  private lastWrite: Promise<unknown> | undefined
+  private windowEnd: Promise<unknown> | undefined
+  private failure: { error: unknown } | undefined
+
+  constructor(
+    private readonly log: VersionLog,
+    private readonly clock: ReadonlyMap<string, ClockEntry>,
+  ) {}
+
+  /** Adds the next version of its device (the caller has checked the chain). */
+  add(version: Version, hash: Buffer): void {
+    const device = version.deviceId
+    let tip = this.tips.get(device)
+    if (!tip) {
+      const held = this.clock.get(device)
+      tip = { seq: held?.seq ?? 0, hash: held?.hash ?? Buffer.alloc(0), bytes: held?.bytes ?? 0 }
+      this.tips.set(device, tip)
+    }
+    if (version.seq !== tip.seq + 1) throw new Error(`staged versions of ${device} do not continue its clock`)
+    let block = this.open.get(device)
+    if (!block) {
+      block = { firstSeq: version.seq, bytesBefore: tip.bytes, envelopes: [], bytes: 0 }
+      this.open.set(device, block)
+    }
+    block.envelopes.push(version.envelope)
+    block.bytes += version.envelope.length
+    if (block.bytes >= BLOCK_TARGET_BYTES) this.writeBlock(device, block)
+    // Updated in place: one entry per device, not one object per version.
+    tip.seq = version.seq
+    tip.hash = hash
+    tip.bytes += version.envelope.length
+    this.summaries.add(device, version.seq, version.docId, version.links, version.deleted, version.updatedAt)
+  }
+
+  /**
+   * Backpressure, called now and then: resolves when LMDB has taken every block written up to the previous call.
+   * Waiting for the previous window rather than the latest write keeps LMDB writing one window while the next is
+   * read and checked, and memory stays bounded by two windows.
+   */
+  async written(): Promise<void> {
+    const previous = this.windowEnd
+    this.windowEnd = this.lastWrite
+    await previous
+    if (this.failure) throw this.failure.error
+  }
+
+  /** Writes the partly filled blocks and waits until every block is committed (not yet visible). */
+  async finish(): Promise<void> {
+    for (const [device, block] of this.open) this.writeBlock(device, block)
+    await this.lastWrite
+    await this.log.committed
+    if (this.failure) throw this.failure.error
+  }
+
+  /** Waits for writes in flight, whatever their outcome, so what they leave can be removed after. */
+  async settle(): Promise<void> {
+    try {
+      await this.lastWrite
+      await this.log.committed
+    } catch {
+      // The receive has already failed; this only waits.
+    }
+  }
+
+  /** The new clock entry of every device this receive extends. */
+  newTips(): ReadonlyMap<string, ClockEntry> {
+    return this.tips
+  }
+
+  private writeBlock(device: string, block: OpenBlock): void {
+    // Only some writes are awaited; any failure is kept, so a lost block can never be committed over.
+    this.lastWrite = this.log.put(device, block.firstSeq, encodeBlock(block.envelopes, block.bytesBefore)).catch((error: unknown) => {
+      this.failure ??= { error }
+    })
+    this.open.delete(device)
+  }
+}

@@ -1,0 +1,59 @@
+import type { DocState } from './doc-state.js'
+
+/**
+ * Value encodings of the document index, given to lmdb-js as custom encoders. A receive of 100k versions writes
+ * 100k document states in one transaction; lmdb-js's default (msgpack with shared structures) spent more time
+ * encoding them than LMDB spent storing them, and took 60 % more pages.
+ */
+interface LmdbEncoder<T> {
+  encode(value: T): Buffer
+  decode(bytes: Buffer, size?: number): T
+}
+
+/** DocState: u16 head count, then per head u8 deleted, u32 length + UTF-8 versionId, u32 length + UTF-8 updatedAt. */
+export const docStateEncoding: LmdbEncoder<DocState> = {
+  encode(state) {
+    let max = 2
+    for (const h of state.heads) max += 9 + 3 * (h.versionId.length + h.updatedAt.length)
+    const out = Buffer.allocUnsafe(max)
+    let at = out.writeUInt16LE(state.heads.length, 0)
+    for (const h of state.heads) {
+      at = out.writeUInt8(h.deleted ? 1 : 0, at)
+      at = writeString(out, at, h.versionId)
+      at = writeString(out, at, h.updatedAt)
+    }
+    return out.subarray(0, at)
+  },
+  decode(bytes) {
+    // lmdb-js hands over a reused buffer: everything is copied out into strings before returning.
+    const count = bytes.readUInt16LE(0)
+    let at = 2
+    const readString = (): string => {
+      const length = bytes.readUInt32LE(at)
+      const s = bytes.toString('utf8', at + 4, at + 4 + length)
+      at += 4 + length
+      return s
+    }
+    const heads: DocState['heads'] = []
+    for (let i = 0; i < count; i++) {
+      const deleted = bytes[at++] === 1
+      const versionId = readString()
+      heads.push({ versionId, updatedAt: readString(), deleted })
+    }
+    return { heads }
+  },
+}
+
+const PRESENT = Buffer.from([1])
+
+/** `superseded` only records that a key is there. */
+export const presenceEncoding: LmdbEncoder<true> = {
+  encode: () => PRESENT,
+  decode: () => true,
+}
+
+function writeString(out: Buffer, at: number, s: string): number {
+  const length = out.write(s, at + 4, 'utf8')
+  out.writeUInt32LE(length, at)
+  return at + 4 + length
+}

@@ -1,0 +1,188 @@
+import type { Database } from 'lmdb'
+import { blockBytesBefore, blockBytesOfFirst, blockCount, blockEnvelopes, BLOCK_TARGET_BYTES, encodeBlock } from './version-block.js'
+
+type BlockKey = [deviceId: string, firstSeq: number]
+
+/**
+ * Every device's log in the `log` database, as blocks keyed [deviceId, first seq] (see version-block.ts).
+ *
+ * What is visible is bounded by the device's clock, never by what the log holds: a receive writes its blocks
+ * beyond the clock first and moves the clock when it commits, so blocks past a clock are leftovers of a receive
+ * that never committed, found and removed by `staleBlocks`. Blocks never straddle a clock: a receive starts new
+ * blocks at clock + 1, and local writes move the clock in the transaction that writes their block.
+ */
+export class VersionLog {
+  /**
+   * Per device, the first seqs of its blocks, ascending: a cache, so reading one version (listing and exporting
+   * read one per document, in no useful order) is a binary search and one get instead of a reverse cursor search.
+   * Another process may have changed the log since: every hit is checked against the block read, and a miss
+   * reloads the device's list once.
+   */
+  private readonly starts = new Map<string, number[]>()
+
+  constructor(private readonly db: Database<Buffer, BlockKey>) {}
+
+  /**
+   * The block holding `seq` of the device, if the log holds it. The block is lmdb-js's reused read buffer, valid
+   * until the next read: take what is needed from it at once.
+   */
+  private blockAt(deviceId: string, seq: number): { firstSeq: number; block: Buffer } | undefined {
+    const cached = this.starts.get(deviceId)
+    return (cached && this.readBlockAt(deviceId, seq, cached)) ?? this.readBlockAt(deviceId, seq, this.loadStarts(deviceId))
+  }
+
+  private readBlockAt(deviceId: string, seq: number, starts: readonly number[]): { firstSeq: number; block: Buffer } | undefined {
+    let lo = 0
+    let hi = starts.length - 1
+    if (hi < 0 || starts[0]! > seq) return undefined
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid]! <= seq) lo = mid
+      else hi = mid - 1
+    }
+    const firstSeq = starts[lo]!
+    const fast = this.db.getBinaryFast([deviceId, firstSeq])
+    // A view of exactly the value: lmdb-js's buffer only pretends to be that long, which Buffer.from trips over.
+    const block = fast?.subarray(0, fast.length)
+    return block && seq < firstSeq + blockCount(block) ? { firstSeq, block } : undefined
+  }
+
+  private loadStarts(deviceId: string): number[] {
+    const starts: number[] = []
+    for (const key of this.db.getKeys({ start: [deviceId, 0] })) {
+      if (key[0] !== deviceId) break
+      starts.push(key[1])
+    }
+    this.starts.set(deviceId, starts)
+    return starts
+  }
+
+  /** One envelope, copied out so it does not keep its whole block alive. */
+  envelope(deviceId: string, seq: number): Buffer | undefined {
+    const found = this.blockAt(deviceId, seq)
+    if (!found) return undefined
+    const index = seq - found.firstSeq
+    return Buffer.from(blockEnvelopes(found.block, index, index + 1)[0]!)
+  }
+
+  /** Envelopes fromSeq..toSeq of a device, in order, read block by block. Each is a view into its block. */
+  *envelopes(deviceId: string, fromSeq: number, toSeq: number): Iterable<Buffer> {
+    if (fromSeq > toSeq) return
+    const first = this.blockAt(deviceId, fromSeq)
+    if (!first) return
+    let seq = fromSeq
+    for (const { key, value } of this.db.getRange({ start: [deviceId, first.firstSeq], end: [deviceId, toSeq + 1] })) {
+      const from = seq - key[1]
+      const to = Math.min(blockCount(value), toSeq + 1 - key[1])
+      if (from < 0) throw new Error(`the log of ${deviceId} has a gap before ${key[1]}`)
+      for (const envelope of blockEnvelopes(value, from, to)) yield envelope
+      seq = key[1] + to
+    }
+  }
+
+  /** Envelope bytes of the device's versions 1..seq. */
+  bytesThrough(deviceId: string, seq: number): number {
+    if (seq <= 0) return 0
+    const found = this.blockAt(deviceId, seq)
+    if (!found) throw new Error(`version ${deviceId}/${seq} is not in the log`)
+    return blockBytesBefore(found.block) + blockBytesOfFirst(found.block, seq - found.firstSeq + 1)
+  }
+
+  /** Queues a block for the next batched write transaction; resolves once committed. */
+  put(deviceId: string, firstSeq: number, block: Buffer): Promise<boolean> {
+    this.starts.delete(deviceId)
+    return this.db.put([deviceId, firstSeq], block)
+  }
+
+  /** Resolves once every queued write is committed. */
+  get committed(): Promise<unknown> {
+    return this.db.committed
+  }
+
+  /**
+   * Appends a device's new envelopes right after its clock (`held` versions, `heldBytes` bytes), inside a write
+   * transaction. Blocks are written as they fill, so a large batch never waits whole in memory; a small last block
+   * is continued rather than followed by another, so a log written a few versions at a time does not become a chain
+   * of tiny blocks.
+   */
+  appenderSync(deviceId: string, held: number, heldBytes: number): { add(envelope: Buffer): void; finish(): void } {
+    this.starts.delete(deviceId)
+    for (const key of this.staleKeysOf(deviceId, held)) this.db.removeSync(key)
+    let firstSeq = held + 1
+    let bytesBefore = heldBytes
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    let added = 0
+    const tail = held > 0 ? this.blockAt(deviceId, held) : undefined
+    if (tail) {
+      const count = blockCount(tail.block)
+      const tailBytes = blockBytesOfFirst(tail.block, count)
+      if (tail.firstSeq + count - 1 === held && tailBytes < BLOCK_TARGET_BYTES) {
+        pending = blockEnvelopes(Buffer.from(tail.block), 0, count)
+        pendingBytes = tailBytes
+        firstSeq = tail.firstSeq
+        bytesBefore = blockBytesBefore(tail.block)
+      }
+    }
+    const flush = () => {
+      this.db.putSync([deviceId, firstSeq], encodeBlock(pending, bytesBefore))
+      firstSeq += pending.length
+      bytesBefore += pendingBytes
+      pending = []
+      pendingBytes = 0
+    }
+    return {
+      add(envelope) {
+        pending.push(envelope)
+        pendingBytes += envelope.length
+        added++
+        if (pendingBytes >= BLOCK_TARGET_BYTES) flush()
+      },
+      finish() {
+        if (added > 0 && pending.length > 0) flush()
+      },
+    }
+  }
+
+  /**
+   * Keys of blocks past their device's clock (`held` gives a device's clock). Costs one cursor seek per device in
+   * the log, so the check before every receive is cheap.
+   */
+  staleBlocks(held: (deviceId: string) => number): BlockKey[] {
+    const stale: BlockKey[] = []
+    let device = this.firstDevice()
+    while (device !== undefined) {
+      let next: string | undefined
+      for (const key of this.db.getKeys({ start: [device, held(device) + 1] })) {
+        if (key[0] !== device) {
+          next = key[0]
+          break
+        }
+        stale.push(key)
+      }
+      device = next
+    }
+    return stale
+  }
+
+  removeSync(keys: readonly BlockKey[]): void {
+    for (const key of keys) {
+      this.starts.delete(key[0])
+      this.db.removeSync(key)
+    }
+  }
+
+  private staleKeysOf(deviceId: string, held: number): BlockKey[] {
+    const stale: BlockKey[] = []
+    for (const key of this.db.getKeys({ start: [deviceId, held + 1] })) {
+      if (key[0] !== deviceId) break
+      stale.push(key)
+    }
+    return stale
+  }
+
+  private firstDevice(): string | undefined {
+    for (const key of this.db.getKeys({ limit: 1 })) return key[0]
+    return undefined
+  }
+}

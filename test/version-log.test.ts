@@ -1,0 +1,136 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createSyncFile, syncWithFile } from '../src/merge/merge.js'
+import { BLOCK_TARGET_BYTES } from '../src/store/version-block.js'
+import { Store } from '../src/store/store.js'
+import { envelopeHash, openEnvelope } from '../src/store/version.js'
+import { CLI } from './helpers/cli.js'
+
+const roots: string[] = []
+const stores: Store[] = []
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close()
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true })
+})
+
+async function devices(n: number): Promise<Store[]> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'ferry-log-'))
+  roots.push(root)
+  const first = await Store.create(path.join(root, 'd0'), { name: 'Log test' })
+  const all = [first]
+  for (let i = 1; i < n; i++) all.push(await Store.create(path.join(root, `d${i}`), { name: 'x', secret: first.projectSecret }))
+  stores.push(...all)
+  return all
+}
+
+// About 2 KiB per version, so a few dozen versions span several blocks.
+const obs = (i: number) => ({ schemaName: 'observation', lat: 1, lon: 2, tags: { i: String(i), pad: 'x'.repeat(2000) }, attachments: [] })
+
+describe('the version log (blocks of envelopes per device)', () => {
+  it('holds every version, in order, whether written one at a time or in batches, across block boundaries', async () => {
+    const [a] = await devices(1)
+    const me = a!.info.deviceId
+    for (let i = 0; i < 20; i++) await a!.writeLocal([{ value: obs(i) }]) // one at a time: the last block grows
+    await a!.writeLocal(Array.from({ length: 40 }, (_, i) => ({ value: obs(100 + i) }))) // a batch: new blocks
+    const tip = a!.clock().get(me)!
+    expect(tip.seq).toBe(60)
+    expect(tip.bytes).toBeGreaterThan(2 * BLOCK_TARGET_BYTES)
+
+    const all = [...a!.envelopes(me, 1, 60)].map((e) => Buffer.from(e))
+    expect(all).toHaveLength(60)
+    let prev: Buffer | null = null
+    all.forEach((envelope, i) => {
+      const opened = openEnvelope(envelope)
+      expect(opened.ok && opened.version.seq).toBe(i + 1)
+      expect(opened.ok && (opened.version.prev === null ? null : Buffer.from(opened.version.prev))).toEqual(prev)
+      expect(a!.getEnvelope(me, i + 1)).toEqual(envelope)
+      prev = envelopeHash(envelope)
+    })
+    expect(tip.hash).toEqual(prev)
+    expect(tip.bytes).toBe(all.reduce((sum, e) => sum + e.length, 0))
+
+    // Any sub-range, starting and ending inside blocks, and the size of any prefix.
+    expect([...a!.envelopes(me, 17, 43)].map((e) => Buffer.from(e))).toEqual(all.slice(16, 43))
+    expect([...a!.envelopes(me, 5, 4)]).toEqual([])
+    for (const seq of [0, 1, 19, 20, 21, 37, 60]) expect(a!.bytesThrough(me, seq)).toBe(all.slice(0, seq).reduce((sum, e) => sum + e.length, 0))
+    expect(a!.getEnvelope(me, 61)).toBeUndefined()
+  })
+
+  it('a receive that never commits leaves nothing visible, and the next receive removes what it wrote', async () => {
+    const [a, b] = await devices(2)
+    await a!.writeLocal(Array.from({ length: 30 }, (_, i) => ({ value: obs(i) })))
+    const envelopes = [...a!.envelopes(a!.info.deviceId, 1, 30)].map((e) => Buffer.from(e))
+
+    const stage = await b!.beginIncoming()
+    for (const envelope of envelopes) {
+      const opened = openEnvelope(envelope)
+      if (!opened.ok) throw new Error(opened.reason)
+      stage.add(opened.version, envelopeHash(envelope))
+    }
+    await stage.finish() // the blocks are in the database, past the clock: a crash here
+    expect(b!.clock().has(a!.info.deviceId)).toBe(false)
+    expect(b!.countObservations()).toBe(0)
+
+    await b!.beginIncoming() // the next receive starts by removing them
+    expect(b!.getEnvelope(a!.info.deviceId, 1)).toBeUndefined()
+
+    // And a real sync then brings everything, once.
+    const file = path.join(path.dirname(a!.dataDir), 'carry.ferry')
+    await createSyncFile(a!, file)
+    const report = await syncWithFile(b!, file)
+    expect(report.received.versions).toBe(30)
+    expect([...b!.envelopes(a!.info.deviceId, 1, 30)].map((e) => Buffer.from(e))).toEqual(envelopes)
+    expect(b!.clock().get(a!.info.deviceId)).toEqual(a!.clock().get(a!.info.deviceId))
+    expect(b!.countObservations()).toBe(30)
+  })
+
+  it('local writes after an uncommitted receive of the device’s own later versions replace what it left', async () => {
+    const [a] = await devices(1)
+    const me = a!.info.deviceId
+    await a!.writeLocal([{ value: obs(0) }])
+    // A copy of the folder as it is now (same device key), as a restored backup would be.
+    await a!.close()
+    stores.splice(stores.indexOf(a!), 1)
+    const copyDir = `${a!.dataDir}-copy`
+    cpSync(a!.dataDir, copyDir, { recursive: true })
+    const original = await Store.open(a!.dataDir)
+    stores.push(original)
+    await original.writeLocal(Array.from({ length: 30 }, (_, i) => ({ value: obs(i + 1) })))
+    const later = [...original.envelopes(me, 2, 31)].map((e) => Buffer.from(e))
+
+    const copy = await Store.open(copyDir)
+    stores.push(copy)
+    const stage = await copy.beginIncoming()
+    for (const envelope of later) {
+      const opened = openEnvelope(envelope)
+      if (!opened.ok) throw new Error(opened.reason)
+      stage.add(opened.version, envelopeHash(envelope))
+    }
+    await stage.finish() // staged past the clock, never committed: a crash here
+
+    // The copy writes on: versions 2 and 3 are its new ones, and nothing staged survives after them.
+    const ids = await copy.writeLocal([{ value: obs(99) }, { value: obs(98) }])
+    expect(ids).toEqual([`${me}/2`, `${me}/3`])
+    const own = [...copy.envelopes(me, 1, 3)].map((e) => openEnvelope(Buffer.from(e)))
+    expect(own.map((o) => o.ok && o.version.value.tags)).toEqual([obs(0).tags, obs(99).tags, obs(98).tags])
+    for (const seq of [4, 10, 31]) expect(copy.getEnvelope(me, seq)).toBeUndefined()
+  })
+  it('a long-running process reads versions another process wrote since, in blocks it has not seen', async () => {
+    const [a] = await devices(1)
+    const me = a!.info.deviceId
+    await a!.writeLocal(Array.from({ length: 20 }, (_, i) => ({ value: obs(i) })))
+    expect(a!.getVersion(`${me}/20`)?.value.tags).toEqual(obs(19).tags) // this process now knows the blocks of 1..20
+    // Another process appends to the last block and adds new ones.
+    const write = `const { Store } = await import(${JSON.stringify(new URL('store/store.js', new URL('.', `file://${CLI}`)).href)});
+      const s = await Store.open(${JSON.stringify(a!.dataDir)});
+      await s.exclusive(async () => { for (let i = 20; i < 60; i++) await s.writeLocal([{ value: ${JSON.stringify(obs(0))} }]) });
+      await s.close()`
+    execFileSync(process.execPath, ['--input-type=module', '-e', write])
+    const seen = await a!.exclusive(async () => [20, 21, 40, 60].map((seq) => a!.getVersion(`${me}/${seq}`)?.seq))
+    expect(seen).toEqual([20, 21, 40, 60])
+    expect([...a!.envelopes(me, 1, 60)]).toHaveLength(60)
+  })
+})
