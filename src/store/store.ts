@@ -227,11 +227,20 @@ export class Store {
   }
 
   hasBlob(hash: string): boolean {
-    return this.blobs.get(hash) !== undefined
+    return this.blobs.doesExist(hash)
   }
 
-  *blobEntries(): Iterable<BlobRecord> {
-    for (const { key, value } of this.blobs.getRange()) yield fromStored(key, value)
+  /** Every blob held, in hash order. `skip` (by hash) spares decoding the records not wanted. */
+  *blobEntries(skip?: (hash: string) => boolean): Iterable<BlobRecord> {
+    if (skip === undefined) {
+      for (const { key, value } of this.blobs.getRange()) yield fromStored(key, value)
+      return
+    }
+    for (const key of this.blobs.getKeys()) {
+      if (skip(key)) continue
+      const value = this.blobs.get(key)
+      if (value !== undefined) yield fromStored(key, value)
+    }
   }
 
   getMeta<T>(key: string): T | undefined {
