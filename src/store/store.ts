@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
-import { open, type Database, type RootDatabase } from 'lmdb'
+import type { Database, RootDatabase, RootDatabaseOptionsWithPath } from 'lmdb'
 import { badInput, FerryError } from '../errors.js'
 import type { Disk } from '../fs/disk.js'
 import { nodeDisk } from '../fs/node-disk.js'
@@ -48,6 +49,16 @@ interface ProjectRecord {
 }
 
 const DB_FILE = 'ferry.mdb'
+
+/**
+ * lmdb loads when a data folder is first opened, through its CommonJS build (dist/index.cjs, which also loads faster
+ * than its ES module entry): commands that never open one (--help) do not pay the ~10 ms it takes to load.
+ */
+function openLmdb(options: RootDatabaseOptionsWithPath): RootDatabase {
+  const { open } = createRequire(import.meta.url)('lmdb') as typeof import('lmdb')
+  return open(options)
+}
+
 export const DEFAULT_PROJECT_NAME = 'My field project'
 
 /**
@@ -65,11 +76,13 @@ export const DEFAULT_PROJECT_NAME = 'My field project'
  * - `meta`      project, device key, categories, live-document count.
  */
 export class Store {
-  readonly info: StoreInfo
   readonly media: MediaStore
   readonly projectId: Buffer
   readonly projectSecret: Buffer
-  readonly deviceKey: DeviceKey
+  private readonly projectName: string
+  private readonly deviceKeyDer: Buffer
+  private parsedDeviceKey: DeviceKey | undefined
+  private storeInfo: StoreInfo | undefined
 
   private constructor(
     readonly dataDir: string,
@@ -86,9 +99,20 @@ export class Store {
     const project = meta.get('project') as ProjectRecord
     this.projectSecret = Buffer.from(project.secret)
     this.projectId = projectIdOf(this.projectSecret)
-    this.deviceKey = deviceKeyFromDer(Buffer.from(meta.get('deviceKey') as Buffer))
-    this.info = { dataDir, projectId: this.projectId.toString('hex'), projectName: project.name, deviceId: this.deviceKey.deviceId }
+    this.projectName = project.name
+    this.deviceKeyDer = Buffer.from(meta.get('deviceKey') as Buffer)
     this.media = new MediaStore(path.join(dataDir, 'media'), disk)
+  }
+
+  /** This device's key pair, parsed when first needed: a sync with nothing to send, a list or an export never sign. */
+  get deviceKey(): DeviceKey {
+    this.parsedDeviceKey ??= deviceKeyFromDer(this.deviceKeyDer)
+    return this.parsedDeviceKey
+  }
+
+  get info(): StoreInfo {
+    this.storeInfo ??= { dataDir: this.dataDir, projectId: this.projectId.toString('hex'), projectName: this.projectName, deviceId: this.deviceKey.deviceId }
+    return this.storeInfo
   }
 
   /** Opens the data folder. Throws FerryError('not-initialised') when it holds no project. */
@@ -135,7 +159,7 @@ export class Store {
     if (!statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new FerryError('not-initialised', `The data folder ${dataDir} does not exist. Run \`ferry init\` first.`)
     }
-    const env = open({ path: path.join(dataDir, DB_FILE), maxDbs: 16, compression: false })
+    const env = openLmdb({ path: path.join(dataDir, DB_FILE), maxDbs: 16, compression: false })
     const binary = { encoding: 'binary' as const, keyEncoding: 'ordered-binary' as const }
     return {
       disk,
