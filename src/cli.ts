@@ -62,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv)
-// Commands that leave handles open (the daemon) never reach here until they stop; the rest exit at once.
-process.exitCode = code
+// Commands that leave handles open (the daemon) never settle until they stop; the rest exit at once.
+void main(process.argv).then((code) => {
+  process.exitCode = code
+})

@@ -22,3 +22,8 @@ export function logDir(): string {
 export function configDir(): string {
   return process.env.FERRY_CONFIG_DIR ?? osPaths.config
 }
+
+/** The per-user cache folder (~/.cache/ferry on Linux): only things Ferry can rebuild, like its start-up code cache. */
+export function cacheDir(): string {
+  return process.env.FERRY_CACHE_DIR ?? osPaths.cache
+}

@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
-import { requestDaemon, NoDaemon } from '../daemon/client.js'
 import { readLockPid, isAlive } from '../daemon/lock.js'
-import type { StatusView } from '../daemon/protocol.js'
+import type { Request, StatusView } from '../daemon/protocol.js'
 import { FerryError } from '../errors.js'
 import type { SyncReport } from '../merge/types.js'
 import { resolveDataDir } from '../paths.js'
@@ -72,7 +71,11 @@ export function registerDaemonCommands(program: Command): void {
   }
 }
 
-async function ask(dataDir: string, request: Parameters<typeof requestDaemon>[1]): Promise<unknown> {
+// The daemon client (node:net, node:readline) loads only in the commands that talk to a daemon.
+const daemonClient = () => import('../daemon/client.js')
+
+async function ask(dataDir: string, request: Request): Promise<unknown> {
+  const { requestDaemon, NoDaemon } = await daemonClient()
   try {
     return await requestDaemon(dataDir, request)
   } catch (err) {
@@ -83,6 +86,7 @@ async function ask(dataDir: string, request: Parameters<typeof requestDaemon>[1]
 
 /** The daemon's status, or what can be known without it (reads never wait for the daemon). */
 export async function daemonStatus(dataDir: string): Promise<StatusView> {
+  const { requestDaemon, NoDaemon } = await daemonClient()
   try {
     return (await requestDaemon(dataDir, { cmd: 'status' })) as StatusView
   } catch (err) {

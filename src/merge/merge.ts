@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { badInput, damaged, diskError, FerryError } from '../errors.js'
 import type { IncomingStage, Store } from '../store/store.js'
 import type { Commit } from '../syncfile/commit.js'
@@ -17,6 +16,7 @@ import { VersionChains } from './version-chains.js'
 import { observationChecker } from '../store/comapeo-schema.js'
 import type { BlobRecord } from '../store/blob-record.js'
 import { describeProject } from './describe-project.js'
+import { monotonicMs } from '../monotonic.js'
 
 /**
  * The two-way merge, top to bottom:
@@ -30,7 +30,7 @@ import { describeProject } from './describe-project.js'
  * union, the file its old commit or its new one.
  */
 export async function syncWithFile(store: Store, filePath: string, opts: SyncOptions = {}): Promise<SyncReport> {
-  const started = performance.now()
+  const started = monotonicMs()
   return store.exclusive(async () => {
     const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
     let received: TransferCounts
@@ -46,16 +46,16 @@ export async function syncWithFile(store: Store, filePath: string, opts: SyncOpt
     } finally {
       await reader.close()
     }
-    opts.log?.debug({ file: filePath, commits: state.commits.length, tail: state.tail.state, ...received, ms: Math.round(performance.now() - started) }, 'received from sync file')
+    opts.log?.debug({ file: filePath, commits: state.commits.length, tail: state.tail.state, ...received, ms: Math.round(monotonicMs() - started) }, 'received from sync file')
     const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts)
-    opts.log?.debug({ file: filePath, ...sent, ms: Math.round(performance.now() - started) }, 'sent to sync file')
-    return { file: filePath, received, sent, ms: Math.round(performance.now() - started) }
+    opts.log?.debug({ file: filePath, ...sent, ms: Math.round(monotonicMs() - started) }, 'sent to sync file')
+    return { file: filePath, received, sent, ms: Math.round(monotonicMs() - started) }
   }, 'sync')
 }
 
 /** Writes a new sync file with everything this device holds. Refuses an existing path. */
 export async function createSyncFile(store: Store, filePath: string, opts: CreateOptions = {}): Promise<SyncReport> {
-  const started = performance.now()
+  const started = monotonicMs()
   if (existsSync(filePath)) throw badInput(`${filePath} already exists. To sync with it, run \`ferry sync ${filePath}\`; to make a new file, choose another name.`)
   const dir = path.dirname(filePath)
   if (!existsSync(dir)) throw badInput(`The folder ${dir} does not exist. Create it or choose another place for the sync file.`)
@@ -76,7 +76,7 @@ export async function createSyncFile(store: Store, filePath: string, opts: Creat
       throw diskError(err, filePath)
     }
   })
-  return { file: filePath, received: { versions: 0, blobs: 0, bytes: 0 }, sent, ms: Math.round(performance.now() - started) }
+  return { file: filePath, received: { versions: 0, blobs: 0, bytes: 0 }, sent, ms: Math.round(monotonicMs() - started) }
 }
 
 function mediaPolicyOf(state: FileState): MediaPolicy {
@@ -284,7 +284,7 @@ class ProgressReporter {
   // At most ten events a second: progress must never cost more than the work it reports.
   private emit(force: boolean): void {
     if (!this.listener) return
-    const now = performance.now()
+    const now = monotonicMs()
     if (!force && now - this.lastEmit < 100) return
     this.lastEmit = now
     this.listener({ phase: this.current, done: { ...this.done }, total: { ...this.total } })

@@ -1,5 +1,4 @@
 import path from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { damaged, diskError, FerryError } from '../errors.js'
 import type { DiskFile } from '../fs/disk.js'
 import type { BlobWriter } from '../store/media-store.js'
@@ -29,6 +28,7 @@ import { decodeRecords } from './records.js'
 import type { SyncProgress } from './types.js'
 import { VersionChains } from './version-chains.js'
 import { observationChecker } from '../store/comapeo-schema.js'
+import { monotonicMs } from '../monotonic.js'
 
 /**
  * Salvage: take everything still intact out of a damaged sync file, when `sync` refuses it.
@@ -69,7 +69,7 @@ export interface SalvageReport {
 const BLOCK = 4 * 1024 * 1024
 
 export async function salvageSyncFile(store: Store, filePath: string, opts: SalvageOptions = {}): Promise<SalvageReport> {
-  const started = performance.now()
+  const started = monotonicMs()
   const name = path.basename(filePath)
   return store.exclusive(async () => {
     let file: DiskFile
@@ -283,8 +283,8 @@ async function walk(source: Source, cipher: ChunkCipher, store: Store, opts: Sal
       await blobs.interrupt()
     }
     at = chunk.end
-    if (opts.onProgress && performance.now() - lastProgress > 100) {
-      lastProgress = performance.now()
+    if (opts.onProgress && monotonicMs() - lastProgress > 100) {
+      lastProgress = monotonicMs()
       opts.onProgress({ phase: 'reading', done: { versions: 0, bytes: at }, total })
     }
   }
@@ -428,6 +428,6 @@ async function importFound(store: Store, found: Found, filePath: string, started
     blobsDamaged: found.blobsDamaged,
     missing: { versions: missingVersions, blobs: missingBlobs },
     devicesStopped,
-    ms: Math.round(performance.now() - started),
+    ms: Math.round(monotonicMs() - started),
   }
 }

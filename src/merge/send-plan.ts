@@ -42,8 +42,8 @@ export function planSend(store: Store, fileClock: Map<string, number>, commits: 
   let blobBytes = 0
   if (media !== 'none') {
     const inFile = new Set(commits.flatMap((c) => c.blobs.map((b) => b.hash)))
-    for (const blob of store.blobEntries()) {
-      if (inFile.has(blob.hash) || (media === 'previews' && !blob.variant)) continue
+    for (const blob of store.blobEntries((hash) => inFile.has(hash))) {
+      if (media === 'previews' && !blob.variant) continue
       blobs.push(blob)
       blobBytes += blob.size
     }

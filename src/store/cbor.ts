@@ -1,14 +1,25 @@
-import { Decoder, Encoder } from 'cbor-x'
+import { createRequire } from 'node:module'
+import type { Decoder, Encoder } from 'cbor-x'
+
+let codec: { encoder: Encoder; decoder: Decoder } | undefined
 
 /**
  * One CBOR configuration for everything Ferry writes: plain maps (no cbor-x record extension, so any CBOR reader
  * can read the files), 64-bit floats (coordinates keep every digit), byte strings for binary.
+ *
+ * cbor-x (with its native string extractor) loads on first use, through its CommonJS build: commands that never
+ * touch a record (--help) do not pay the ~8 ms it takes to load.
  */
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false })
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true })
+function cbor(): { encoder: Encoder; decoder: Decoder } {
+  if (codec === undefined) {
+    const { Decoder, Encoder } = createRequire(import.meta.url)('cbor-x') as typeof import('cbor-x')
+    codec = { encoder: new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false }), decoder: new Decoder({ useRecords: false, mapsAsObjects: true }) }
+  }
+  return codec
+}
 
 export function encodeCbor(value: unknown): Buffer {
-  return encoder.encode(value)
+  return cbor().encoder.encode(value)
 }
 
 /**
@@ -18,7 +29,7 @@ export function encodeCbor(value: unknown): Buffer {
  */
 export function decodeCborSafely(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false; reason: string } {
   try {
-    return { ok: true, value: decoder.decode(bytes) }
+    return { ok: true, value: cbor().decoder.decode(bytes) }
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) }
   }

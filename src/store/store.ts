@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
-import { open, type Database, type RootDatabase, type RootDatabaseOptions } from 'lmdb'
+import type { Database, RootDatabase, RootDatabaseOptions, RootDatabaseOptionsWithPath } from 'lmdb'
 import { badInput, FerryError } from '../errors.js'
 import type { Disk } from '../fs/disk.js'
 import { nodeDisk } from '../fs/node-disk.js'
@@ -43,6 +44,16 @@ const DB_FILE = 'ferry.mdb'
 const MAP_SIZE = process.platform === 'win32' ? {} : { mapSize: 4 * 1024 ** 3 }
 /** Bumped whenever the database layout changes; a folder of another layout is refused rather than misread. */
 const LAYOUT = 2
+
+/**
+ * lmdb loads when a data folder is first opened, through its CommonJS build (dist/index.cjs, which also loads faster
+ * than its ES module entry): commands that never open one (--help) do not pay the ~10 ms it takes to load.
+ */
+function openLmdb(options: RootDatabaseOptionsWithPath): RootDatabase {
+  const { open } = createRequire(import.meta.url)('lmdb') as typeof import('lmdb')
+  return open(options)
+}
+
 export const DEFAULT_PROJECT_NAME = 'My field project'
 
 /**
@@ -60,12 +71,14 @@ export const DEFAULT_PROJECT_NAME = 'My field project'
  * - `meta`      project, device key, categories, live-document count, layout.
  */
 export class Store {
-  readonly info: StoreInfo
   readonly media: MediaStore
   readonly projectId: Buffer
   readonly projectSecret: Buffer
-  readonly deviceKey: DeviceKey
   private readonly log: VersionLog
+  private readonly projectName: string
+  private readonly deviceKeyDer: Buffer
+  private parsedDeviceKey: DeviceKey | undefined
+  private storeInfo: StoreInfo | undefined
 
   private constructor(
     readonly dataDir: string,
@@ -82,9 +95,20 @@ export class Store {
     const project = meta.get('project') as ProjectRecord
     this.projectSecret = Buffer.from(project.secret)
     this.projectId = projectIdOf(this.projectSecret)
-    this.deviceKey = deviceKeyFromDer(Buffer.from(meta.get('deviceKey') as Buffer))
-    this.info = { dataDir, projectId: this.projectId.toString('hex'), projectName: project.name, deviceId: this.deviceKey.deviceId }
+    this.projectName = project.name
+    this.deviceKeyDer = Buffer.from(meta.get('deviceKey') as Buffer)
     this.media = new MediaStore(path.join(dataDir, 'media'), disk)
+  }
+
+  /** This device's key pair, parsed when first needed: a sync with nothing to send, a list or an export never sign. */
+  get deviceKey(): DeviceKey {
+    this.parsedDeviceKey ??= deviceKeyFromDer(this.deviceKeyDer)
+    return this.parsedDeviceKey
+  }
+
+  get info(): StoreInfo {
+    this.storeInfo ??= { dataDir: this.dataDir, projectId: this.projectId.toString('hex'), projectName: this.projectName, deviceId: this.deviceKey.deviceId }
+    return this.storeInfo
   }
 
   /** Opens the data folder. Throws FerryError('not-initialised') when it holds no project. */
@@ -136,7 +160,7 @@ export class Store {
     if (!statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new FerryError('not-initialised', `The data folder ${dataDir} does not exist. Run \`ferry init\` first.`)
     }
-    const env = open({ path: path.join(dataDir, DB_FILE), maxDbs: 16, compression: false, ...MAP_SIZE })
+    const env = openLmdb({ path: path.join(dataDir, DB_FILE), maxDbs: 16, compression: false, ...MAP_SIZE })
     const binary = { encoding: 'binary' as const, keyEncoding: 'ordered-binary' as const }
     return {
       disk,
@@ -232,11 +256,20 @@ export class Store {
   }
 
   hasBlob(hash: string): boolean {
-    return this.blobs.get(hash) !== undefined
+    return this.blobs.doesExist(hash)
   }
 
-  *blobEntries(): Iterable<BlobRecord> {
-    for (const { key, value } of this.blobs.getRange()) yield fromStored(key, value)
+  /** Every blob held, in hash order. `skip` (by hash) spares decoding the records not wanted. */
+  *blobEntries(skip?: (hash: string) => boolean): Iterable<BlobRecord> {
+    if (skip === undefined) {
+      for (const { key, value } of this.blobs.getRange()) yield fromStored(key, value)
+      return
+    }
+    for (const key of this.blobs.getKeys()) {
+      if (skip(key)) continue
+      const value = this.blobs.get(key)
+      if (value !== undefined) yield fromStored(key, value)
+    }
   }
 
   getMeta<T>(key: string): T | undefined {

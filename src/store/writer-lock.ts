@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { linkSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { FerryError } from '../errors.js'
@@ -24,7 +24,16 @@ export function acquireWriterLock(dataDir: string, purpose: string): WriterLock 
   try {
     return takeLock(lockPath, draft)
   } finally {
-    rmSync(draft, { force: true })
+    removeDraft(draft)
+  }
+}
+
+/** What rmSync(draft, { force: true }) does for a file, without loading fs's rimraf (~0.5 ms of every command's start). */
+function removeDraft(draft: string): void {
+  try {
+    unlinkSync(draft)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
 }
 

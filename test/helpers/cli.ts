@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url'
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
-// Each test file gets its own per-user config folder, so tests never read or write the real one.
+// Each test file gets its own per-user config and cache folders, so tests never read or write the real ones.
 const configDir = mkdtempSync(path.join(os.tmpdir(), 'ferry-test-config-'))
+const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'ferry-test-cache-'))
 
 export interface CliResult {
   code: number
@@ -16,13 +17,13 @@ export interface CliResult {
 }
 
 /**
- * Runs the real, built CLI as a user would. The per-user config folder is pointed into the test's temp folder
- * so tests never touch the real one.
+ * Runs the real, built CLI as a user would. The per-user config and cache folders are pointed into temp folders
+ * so tests never touch the real ones.
  */
 export function ferry(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): CliResult {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, FERRY_CONFIG_DIR: configDir, ...opts.env },
+    env: { ...process.env, FERRY_CONFIG_DIR: configDir, FERRY_CACHE_DIR: cacheDir, ...opts.env },
     input: opts.input,
     maxBuffer: 256 * 1024 * 1024,
   })

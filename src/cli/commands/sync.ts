@@ -8,7 +8,6 @@ import { verifySyncFile } from '../../merge/verify.js'
 import { salvageSyncFile, type SalvageReport } from '../../merge/salvage.js'
 import { FerryError } from '../../errors.js'
 import { cliLog, dataDirOf, formatBytes, output, plural, progressBar, withStore } from '../context.js'
-import { syncThroughDaemon } from '../../daemon/client.js'
 import { socketPath } from '../../daemon/protocol.js'
 
 export function registerSyncCommands(program: Command): void {
@@ -36,8 +35,9 @@ export function registerSyncCommands(program: Command): void {
         return
       }
       // While the daemon runs it owns the merges of this data folder (one queue, one lock); ask it to do this one.
+      // Its client (node:net, node:readline) loads only then.
       const dataDir = dataDirOf(command)
-      const viaDaemon = existsSync(socketPath(dataDir)) ? await syncThroughDaemon(dataDir, absolute, progressBar(command)) : null
+      const viaDaemon = existsSync(socketPath(dataDir)) ? await (await import('../../daemon/client.js')).syncThroughDaemon(dataDir, absolute, progressBar(command)) : null
       const report = viaDaemon ?? (await withStore(command, async (store) => syncWithFile(store, absolute, { onProgress: progressBar(command), log: await cliLog(command) }).catch(withSalvageHint(file))))
       output(command, report, () => describeSync(report, file))
     })
