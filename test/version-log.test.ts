@@ -123,12 +123,10 @@ describe('the version log (blocks of envelopes per device)', () => {
     const me = a!.info.deviceId
     await a!.writeLocal(Array.from({ length: 20 }, (_, i) => ({ value: obs(i) })))
     expect(a!.getVersion(`${me}/20`)?.value.tags).toEqual(obs(19).tags) // this process now knows the blocks of 1..20
-    // Another process appends to the last block and adds new ones.
-    const write = `const { Store } = await import(${JSON.stringify(new URL('store/store.js', new URL('.', `file://${CLI}`)).href)});
-      const s = await Store.open(${JSON.stringify(a!.dataDir)});
-      await s.exclusive(async () => { for (let i = 20; i < 60; i++) await s.writeLocal([{ value: ${JSON.stringify(obs(0))} }]) });
-      await s.close()`
-    execFileSync(process.execPath, ['--input-type=module', '-e', write])
+    // Another process (the real CLI) appends to the last block and adds new ones: 40 versions of ~2 KiB each.
+    const note = `note=${'x'.repeat(2000)}`
+    const adds = Array.from({ length: 40 }, () => `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} --data-dir ${JSON.stringify(a!.dataDir)} add --lat 1 --lon 1 --tag ${note}`)
+    execFileSync('sh', ['-c', adds.join(' && ')])
     const seen = await a!.exclusive(async () => [20, 21, 40, 60].map((seq) => a!.getVersion(`${me}/${seq}`)?.seq))
     expect(seen).toEqual([20, 21, 40, 60])
     expect([...a!.envelopes(me, 1, 60)]).toHaveLength(60)
