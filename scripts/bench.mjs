@@ -27,7 +27,7 @@ import { generateMedia, writeObservations } from './bench/generate.mjs'
 import { describeMachine } from './bench/machine.mjs'
 import { summariseProfileDir } from './bench/profile.mjs'
 import { chartSvg, markdown, readPrevious, textTable, withHistory } from './bench/report.mjs'
-import { CommandError, cpFsync, ferryRunner, hasGnuTime, measure, parseJsonOutput, running, setScratchDir } from './bench/run.mjs'
+import { CommandError, cpFsync, ferryRunner, hasGnuTime, measure, parseJsonOutput, running, setScratchDir, settleDisk } from './bench/run.mjs'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const DOC = join(ROOT, 'docs', 'PERFORMANCE.md')
@@ -178,6 +178,7 @@ async function freeBytes(dir) {
 
 /** Runs a Ferry command and records what it cost; on failure remembers the exact command and output. */
 async function timed(dataDir, args, opts2 = {}) {
+  settleDisk()
   try {
     return await ferry(dataDir, args, { rss: true, ...opts2 })
   } catch (e) {

@@ -241,7 +241,7 @@ processes on generated field data. This file and \`${chartFile}\` are rewritten 
 - **Machine**: ${m.cpu}, ${m.cores} cores, ${m.ram_gb} GiB RAM, ${m.os}
 - **Node**: ${m.node}
 - **Filesystem**: ${m.filesystem.type}${m.filesystem.source ? ` on ${m.filesystem.source}` : ''} (sync files and the cp+fsync copies in \`${m.filesystem.dir}\`${m.work_dir && m.work_dir !== m.filesystem.dir ? `; data folders in \`${m.work_dir}\`` : ', with the data folders'})
-- **Repetitions**: median of ${results.reps} per figure; Ferry and the baseline alternate within each repetition
+- **Repetitions**: median of ${results.reps} per figure; Ferry and the baseline alternate within each repetition, each step after a \`sync\` so none pays for the writeback of the one before
 - **Load**: ${loadLine(results)}
 
 ## Results

@@ -1,7 +1,7 @@
 // Runs the real CLI and the cp+fsync baseline as child processes and measures them: wall time in this process
 // (spawn to exit, so Node's start-up is counted, as a person would feel it), and the child's peak RSS from GNU
 // time (`/usr/bin/time -f %M`, kilobytes), when it is installed.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
@@ -139,6 +139,15 @@ export function ferryRunner(cliPath, { nodeArgs = [] } = {}) {
     })
 }
 
+/**
+ * Writes every dirty page of every filesystem back before a measured step. Without it each step pays, in its own
+ * fsync, for writeback the step before it left behind (ext4 commits its journal in order), and the baseline's
+ * figures swung between 1.2 and 1.9 s for the same 639 MiB copy.
+ */
+export function settleDisk() {
+  execFileSync('sync')
+}
+
 /** Parses the one JSON object a `--json` command prints (the last line that parses, to be tolerant of logs). */
 export function parseJsonOutput(stdout) {
   const text = stdout.trim()
@@ -162,6 +171,7 @@ export function parseJsonOutput(stdout) {
  */
 export async function cpFsync(src, dst) {
   await rm(dst, { force: true })
+  settleDisk()
   const dir = dst.slice(0, dst.lastIndexOf('/')) || '/'
   const r = await measure('sh', ['-c', 'cp --reflink=never -- "$1" "$2" && sync -- "$2" "$3"', 'cp-fsync', src, dst, dir])
   await rm(dst, { force: true })
