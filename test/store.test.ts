@@ -1,30 +1,14 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { syncWithFile, createSyncFile } from '../src/merge/merge.js'
 import { Store } from '../src/store/store.js'
 import { openEnvelope, parseVersionId } from '../src/store/version.js'
 import { compareHeads, rankHeads } from '../src/store/winner.js'
 import { CLI } from './helpers/cli.js'
+import { testStores } from './helpers/stores.js'
 
-const roots: string[] = []
-const stores: Store[] = []
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close()
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true })
-})
-
-async function devices(n: number): Promise<Store[]> {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'ferry-store-'))
-  roots.push(root)
-  const first = await Store.create(path.join(root, 'd0'), { name: 'Store test' })
-  const all = [first]
-  for (let i = 1; i < n; i++) all.push(await Store.create(path.join(root, `d${i}`), { name: 'x', secret: first.projectSecret }))
-  stores.push(...all)
-  return all
-}
+const { devices, track } = testStores('store', 'Store test')
 
 /** Makes b hold everything a holds, through a real sync file. */
 async function carry(a: Store, b: Store): Promise<void> {
@@ -119,7 +103,7 @@ describe('the store (real LMDB)', () => {
     const [a] = await devices(1)
     await a!.writeLocal([{ value: obs() }])
     const other = await Store.open(a!.dataDir)
-    stores.push(other)
+    track(other)
     await a!.exclusive(async () => {
       await expect(other.exclusive(async () => 1)).rejects.toThrow(/another Ferry command/)
       expect(other.countObservations()).toBe(1)

@@ -1,30 +1,15 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
+import { cpSync } from 'node:fs'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createSyncFile, syncWithFile } from '../src/merge/merge.js'
 import { BLOCK_TARGET_BYTES } from '../src/store/version-block.js'
 import { Store } from '../src/store/store.js'
 import { envelopeHash, openEnvelope } from '../src/store/version.js'
 import { CLI } from './helpers/cli.js'
+import { testStores } from './helpers/stores.js'
 
-const roots: string[] = []
-const stores: Store[] = []
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close()
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true })
-})
-
-async function devices(n: number): Promise<Store[]> {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'ferry-log-'))
-  roots.push(root)
-  const first = await Store.create(path.join(root, 'd0'), { name: 'Log test' })
-  const all = [first]
-  for (let i = 1; i < n; i++) all.push(await Store.create(path.join(root, `d${i}`), { name: 'x', secret: first.projectSecret }))
-  stores.push(...all)
-  return all
-}
+const { devices, track, untrack } = testStores('log', 'Log test')
 
 // About 2 KiB per version, so a few dozen versions span several blocks.
 const obs = (i: number) => ({ schemaName: 'observation', lat: 1, lon: 2, tags: { i: String(i), pad: 'x'.repeat(2000) }, attachments: [] })
@@ -93,16 +78,16 @@ describe('the version log (blocks of envelopes per device)', () => {
     await a!.writeLocal([{ value: obs(0) }])
     // A copy of the folder as it is now (same device key), as a restored backup would be.
     await a!.close()
-    stores.splice(stores.indexOf(a!), 1)
+    untrack(a!)
     const copyDir = `${a!.dataDir}-copy`
     cpSync(a!.dataDir, copyDir, { recursive: true })
     const original = await Store.open(a!.dataDir)
-    stores.push(original)
+    track(original)
     await original.writeLocal(Array.from({ length: 30 }, (_, i) => ({ value: obs(i + 1) })))
     const later = [...original.envelopes(me, 2, 31)].map((e) => Buffer.from(e))
 
     const copy = await Store.open(copyDir)
-    stores.push(copy)
+    track(copy)
     const stage = await copy.beginIncoming()
     for (const envelope of later) {
       const opened = openEnvelope(envelope)

@@ -1,4 +1,5 @@
 import type { DocState } from './doc-state.js'
+import { FieldReader, writeString } from './length-prefixed.js'
 
 /**
  * Value encodings of the document index, given to lmdb-js as custom encoders. A receive of 100k versions writes
@@ -27,18 +28,12 @@ export const docStateEncoding: LmdbEncoder<DocState> = {
   decode(bytes) {
     // lmdb-js hands over a reused buffer: everything is copied out into strings before returning.
     const count = bytes.readUInt16LE(0)
-    let at = 2
-    const readString = (): string => {
-      const length = bytes.readUInt32LE(at)
-      const s = bytes.toString('utf8', at + 4, at + 4 + length)
-      at += 4 + length
-      return s
-    }
+    const fields = new FieldReader(bytes, 2)
     const heads: DocState['heads'] = []
     for (let i = 0; i < count; i++) {
-      const deleted = bytes[at++] === 1
-      const versionId = readString()
-      heads.push({ versionId, updatedAt: readString(), deleted })
+      const deleted = bytes[fields.at++] === 1
+      const versionId = fields.string()
+      heads.push({ versionId, updatedAt: fields.string(), deleted })
     }
     return { heads }
   },
@@ -50,10 +45,4 @@ const PRESENT = Buffer.from([1])
 export const presenceEncoding: LmdbEncoder<true> = {
   encode: () => PRESENT,
   decode: () => true,
-}
-
-function writeString(out: Buffer, at: number, s: string): number {
-  const length = out.write(s, at + 4, 'utf8')
-  out.writeUInt32LE(length, at)
-  return at + 4 + length
 }

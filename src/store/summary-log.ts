@@ -1,3 +1,4 @@
+import { FieldReader, writeString } from './length-prefixed.js'
 import { versionIdOf } from './version.js'
 
 /** What indexing a version needs, without decoding it again. */
@@ -52,24 +53,19 @@ export class SummaryLog {
   /** The summaries in the order they were added, each with its versionId. */
   *entries(): Iterable<VersionSummary & { versionId: string }> {
     for (const page of [...this.pages, this.page.subarray(0, this.at)]) {
-      let at = 0
-      const readString = (): string => {
-        const length = page.readUInt32LE(at)
-        const s = page.toString('utf8', at + 4, at + 4 + length)
-        at += 4 + length
-        return s
-      }
-      while (at < page.length) {
+      const fields = new FieldReader(page)
+      while (fields.at < page.length) {
+        const at = fields.at
         const deviceId = this.devices[page.readUInt16LE(at)]!
         const seq = page.readDoubleLE(at + 2)
         const deleted = page[at + 10] === 1
-        at += 11
-        const docId = readString()
-        const updatedAt = readString()
-        const linkCount = page.readUInt32LE(at)
-        at += 4
+        fields.at += 11
+        const docId = fields.string()
+        const updatedAt = fields.string()
+        const linkCount = page.readUInt32LE(fields.at)
+        fields.at += 4
         const links: string[] = []
-        for (let i = 0; i < linkCount; i++) links.push(readString())
+        for (let i = 0; i < linkCount; i++) links.push(fields.string())
         yield { deviceId, seq, versionId: versionIdOf(deviceId, seq), docId, links, deleted, updatedAt }
       }
     }
@@ -85,10 +81,4 @@ export class SummaryLog {
     }
     return index
   }
-}
-
-function writeString(page: Buffer, at: number, s: string): number {
-  const length = page.write(s, at + 4, 'utf8')
-  page.writeUInt32LE(length, at)
-  return at + 4 + length
 }

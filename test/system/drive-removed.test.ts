@@ -51,8 +51,9 @@ describe.skipIf(skipUnless(prereqs))('a drive pulled out during a sync', () => {
     if (team) await rm(team.dir, { recursive: true, force: true })
   })
 
-  it('exFAT stick yanked (its FUSE process killed): the job fails in plain words, the daemon runs on, nothing is lost', async () => {
-    const drive = await drives.create('YANKED', 'exfat', 1024)
+  /** A drive with a big sync file on it, plugged, its prompt accepted, and the sync under way when this returns. */
+  async function acceptedSyncUnderway(label: string, fs: 'exfat' | 'ext4') {
+    const drive = await drives.create(label, fs, 1024)
     await bigFileOn(drive)
     await drives.plug(drive)
     const file = path.join(drive.mountPoint, 'big.ferry')
@@ -60,6 +61,11 @@ describe.skipIf(skipUnless(prereqs))('a drive pulled out during a sync', () => {
     const before = await seenBy(team.home, env)
     const accept = ferry(['--data-dir', team.home, 'accept', prompt.id], env)
     await syncStarted(file)
+    return { drive, file, before, accept }
+  }
+
+  it('exFAT stick yanked (its FUSE process killed): the job fails in plain words, the daemon runs on, nothing is lost', async () => {
+    const { drive, file, before, accept } = await acceptedSyncUnderway('YANKED', 'exfat')
     const fuse = await drives.fusePid(drive)
     expect(fuse).not.toBeNull()
     process.kill(fuse!, 'SIGKILL')
@@ -89,14 +95,7 @@ describe.skipIf(skipUnless(prereqs))('a drive pulled out during a sync', () => {
   })
 
   it('ext4 stick unmounted mid-sync (lazy unmount): the daemon sees it go, aborts the job cleanly, nothing is lost', async () => {
-    const drive = await drives.create('PULLED', 'ext4', 1024)
-    await bigFileOn(drive)
-    await drives.plug(drive)
-    const file = path.join(drive.mountPoint, 'big.ferry')
-    const prompt = await until(async () => (await daemon.status()).pending.find((p) => p.path === file), 'the prompt')
-    const before = await seenBy(team.home, env)
-    const accept = ferry(['--data-dir', team.home, 'accept', prompt.id], env)
-    await syncStarted(file)
+    const { drive, before, accept } = await acceptedSyncUnderway('PULLED', 'ext4')
     await drives.unplug(drive, { lazy: true })
 
     const result = await accept
