@@ -1,6 +1,7 @@
 // Builds dist/ (run by `npm run build`, `prepare` and `pretest`):
 //
 //   dist/ferry.cjs    the whole CLI and daemon in one CommonJS bundle (esbuild), with its source map;
+//   dist/record-check-worker.cjs  the worker thread that checks records during a large sync or verify;
 //   dist/cli.js       the entry (`bin`): runs ferry.cjs from a V8 code cache (src/launcher.ts);
 //   dist/package.json {"type": "commonjs"}, so Node loads dist/cli.js with its CommonJS loader.
 //
@@ -39,7 +40,7 @@ function packageName(specifier) {
  *   src/daemon/config.ts), so paths relative to it (../../config/default.json) and createRequire() mean what they did;
  * - `import('pkg')` of a package becomes `__ferryImport('pkg')` (see above); `typeof import('pkg')` types are left.
  */
-const ferrySources = {
+const ferrySources = ({ viaLauncher }) => ({
   name: 'ferry-sources',
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (args) => {
@@ -49,14 +50,14 @@ const ferrySources = {
     b.onLoad({ filter: /\.ts$/ }, async (args) => {
       if (!args.path.startsWith(SRC + path.sep)) return undefined
       const unbundled = path.relative(SRC, args.path).replace(/\.ts$/, '.js').split(path.sep).join('/')
-      const text = (await readFile(args.path, 'utf8'))
+      let text = (await readFile(args.path, 'utf8'))
         .replace(/^#!.*\n/, '')
         .replaceAll('import.meta.url', `__ferryModuleUrl(${JSON.stringify(unbundled)})`)
-        .replace(/(?<!typeof\s+)\bimport\((?=\s*['"][^'"./])/g, '__ferryImport(')
+      if (viaLauncher) text = text.replace(/(?<!typeof\s+)\bimport\((?=\s*['"][^'"./])/g, '__ferryImport(')
       return { contents: text, loader: 'ts' }
     })
   },
-}
+})
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'silent', write: false }
 
@@ -80,7 +81,7 @@ mkdirSync(DIST, { recursive: true })
 // At the top of the bundle, so no module's own `require` (systray-tray.ts has one) can shadow the bundle's. The
 // banner comes before esbuild's "use strict", so it repeats it: Ferry's modules were written as strict ES modules.
 const banner = `"use strict";\nvar __ferryModuleUrl = (unbundled) => require('node:url').pathToFileURL(require('node:path').join(__dirname, unbundled)).href;`
-const cli = await build({ ...common, entryPoints: [path.join(SRC, 'cli.ts')], outfile: path.join(DIST, 'ferry.cjs'), sourcemap: true, banner: { js: banner }, plugins: [ferrySources] })
+const cli = await build({ ...common, entryPoints: [path.join(SRC, 'cli.ts')], outfile: path.join(DIST, 'ferry.cjs'), sourcemap: true, banner: { js: banner }, plugins: [ferrySources({ viaLauncher: true })] })
 check(cli, 'ferry.cjs')
 const bundle = outputOf(cli, 'ferry.cjs')
 // In vm.Script an import() would throw at run time, in whatever command reached it: refuse to build such a bundle.
@@ -92,6 +93,12 @@ if (leftover) {
 }
 writeFileSync(bundle.path, bundle.contents)
 writeFileSync(outputOf(cli, 'ferry.cjs.map').path, outputOf(cli, 'ferry.cjs.map').contents)
+
+// The record-checking worker thread (src/merge/record-check-workers.ts starts it): a bundle of its own, run by Node
+// as a plain CommonJS file, where import() works as usual.
+const worker = await build({ ...common, entryPoints: [path.join(SRC, 'merge', 'record-check-worker.ts')], outfile: path.join(DIST, 'record-check-worker.cjs'), banner: { js: banner }, plugins: [ferrySources({ viaLauncher: false })] })
+check(worker, 'record-check-worker.cjs')
+writeFileSync(path.join(DIST, 'record-check-worker.cjs'), outputOf(worker, 'record-check-worker.cjs').contents)
 
 const buildId = createHash('sha256').update(bundle.contents).digest('hex').slice(0, 16)
 const launcher = await build({ ...common, entryPoints: [path.join(SRC, 'launcher.ts')], outfile: path.join(DIST, 'cli.js'), define: { FERRY_BUILD_ID: JSON.stringify(buildId) } })

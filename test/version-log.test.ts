@@ -53,7 +53,7 @@ describe('the version log (blocks of envelopes per device)', () => {
     for (const envelope of envelopes) {
       const opened = openEnvelope(envelope)
       if (!opened.ok) throw new Error(opened.reason)
-      stage.add(opened.version, envelopeHash(envelope))
+      stage.addVersion(opened.version, envelopeHash(envelope))
     }
     await stage.finish() // the blocks are in the database, past the clock: a crash here
     expect(b!.clock().has(a!.info.deviceId)).toBe(false)
@@ -92,7 +92,7 @@ describe('the version log (blocks of envelopes per device)', () => {
     for (const envelope of later) {
       const opened = openEnvelope(envelope)
       if (!opened.ok) throw new Error(opened.reason)
-      stage.add(opened.version, envelopeHash(envelope))
+      stage.addVersion(opened.version, envelopeHash(envelope))
     }
     await stage.finish() // staged past the clock, never committed: a crash here
 

@@ -12,8 +12,8 @@ import { walkSegment } from './segment-walk.js'
 import { checkRoom } from './room.js'
 import { planSend, writeSegment } from './send-plan.js'
 import type { CreateOptions, MediaPolicy, SyncOptions, SyncProgress, SyncReport, TransferCounts } from './types.js'
-import { VersionChains } from './version-chains.js'
-import { observationChecker } from '../store/comapeo-schema.js'
+import { ChainTips } from './chain-tips.js'
+import { openRecordChecker } from './record-checker.js'
 import type { BlobRecord } from '../store/blob-record.js'
 import { describeProject } from './describe-project.js'
 import { monotonicMs } from '../monotonic.js'
@@ -115,38 +115,46 @@ async function receiveSegments(
   opts: SyncOptions,
   counts: TransferCounts,
 ): Promise<TransferCounts> {
-  const chains = new VersionChains(ours, await observationChecker())
+  const tips = new ChainTips(ours)
+  const checker = await openRecordChecker(progress.total.versions, opts.checkWorkers)
   const sink = mediaStoreSink(store)
   const newBlobs: BlobRecord[] = []
   let stagedAtLastWait = 0
 
-  for (const { commit } of needed) {
-    const completed = await walkSegment(reader, commit, chains, sink, {
-      skipKnown: true,
-      onVersion(version, hash, envelope) {
-        stage.add(version, hash)
-        counts.versions++
-        counts.bytes += envelope.length
-        progress.add(1, 0)
-      },
-      async afterChunk(chunk) {
-        throwIfAborted(opts.signal)
-        progress.add(0, chunk.plaintext.length)
-        // Backpressure: every 8 MiB, let LMDB take what was staged before the previous mark, so memory stays flat
-        // (awaiting every chunk would cost a commit per chunk).
-        if (counts.bytes - stagedAtLastWait > STAGE_BATCH_BYTES) {
-          await stage.written()
-          stagedAtLastWait = counts.bytes
-        }
-      },
-    })
-    const listed = new Map(commit.blobs.map((b) => [b.hash, b]))
-    for (const blob of completed) if (blob.stored) newBlobs.push(listed.get(blob.hash)!)
-    for (const [device, seq] of commit.clock) {
-      if (chains.seqOf(device) < seq) throw reader.damagedAt(commit.offset, 'its commit lists records it does not contain')
+  try {
+    for (const { commit } of needed) {
+      const completed = await walkSegment(reader, commit, { checker, tips }, sink, {
+        skipKnown: true,
+        onVersion(deviceId, seq, envelope, hash) {
+          stage.add(deviceId, seq, envelope, hash)
+          counts.versions++
+          counts.bytes += envelope.length
+          progress.add(1, 0)
+        },
+        onSummaries(summaries, count, devices) {
+          stage.summaries.appendPacked(summaries, count, devices)
+        },
+        async afterChunk(bytes) {
+          throwIfAborted(opts.signal)
+          progress.add(0, bytes)
+          // Backpressure: every 8 MiB, let LMDB take what was staged before the previous mark, so memory stays flat
+          // (awaiting every chunk would cost a commit per chunk).
+          if (counts.bytes - stagedAtLastWait > STAGE_BATCH_BYTES) {
+            await stage.written()
+            stagedAtLastWait = counts.bytes
+          }
+        },
+      })
+      const listed = new Map(commit.blobs.map((b) => [b.hash, b]))
+      for (const blob of completed) if (blob.stored) newBlobs.push(listed.get(blob.hash)!)
+      for (const [device, seq] of commit.clock) {
+        if (tips.seqOf(device) < seq) throw reader.damagedAt(commit.offset, 'its commit lists records it does not contain')
+      }
     }
+  } finally {
+    await checker.close()
   }
-  const forged = chains.unsignedDevice(store.projectId)
+  const forged = tips.unsignedDevice(store.projectId)
   if (forged) throw damaged(`${reader.name} is damaged or was tampered with: records claiming to come from device ${forged.slice(0, 12)}… are not signed by it. Nothing was changed.`)
 
   progress.phase('flushing')
@@ -264,7 +272,7 @@ class ProgressReporter {
 
   constructor(
     private current: SyncProgress['phase'],
-    private readonly total: { versions: number; bytes: number },
+    readonly total: { versions: number; bytes: number },
     private readonly listener: ((p: SyncProgress) => void) | undefined,
   ) {
     this.emit(true)

@@ -408,7 +408,7 @@ async function importFound(store: Store, found: Found, filePath: string, started
   const stage = await store.beginIncoming()
   const newBlobs = found.blobs.filter((b) => b.stored).map(({ hash, size }) => ({ hash, size }))
   try {
-    for (const v of importable) stage.add(v.version, v.hash)
+    for (const v of importable) stage.addVersion(v.version, v.hash)
     await store.commitIncoming(stage, newBlobs)
   } catch (err) {
     await store.discardIncoming(stage)

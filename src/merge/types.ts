@@ -34,6 +34,8 @@ export interface SyncOptions {
   onProgress?: (progress: SyncProgress) => void
   /** Aborting stops the merge at the next safe point; nothing half-done becomes visible. */
   signal?: AbortSignal
+  /** Worker threads that check the records read (0: none); by default chosen from the amount and the cores. */
+  checkWorkers?: number
 }
 
 export interface CreateOptions extends SyncOptions {

@@ -37,29 +37,36 @@ export class IncomingStage {
     private readonly clock: ReadonlyMap<string, ClockEntry>,
   ) {}
 
-  /** Adds the next version of its device (the caller has checked the chain). */
-  add(version: Version, hash: Buffer): void {
-    const device = version.deviceId
+  /**
+   * Adds the next version of its device (the caller has checked the chain) to the log. Its summary goes to
+   * `summaries` separately (addVersion does both).
+   */
+  add(device: string, seq: number, envelope: Buffer, hash: Buffer): void {
     let tip = this.tips.get(device)
     if (!tip) {
       const held = this.clock.get(device)
       tip = { seq: held?.seq ?? 0, hash: held?.hash ?? Buffer.alloc(0), bytes: held?.bytes ?? 0 }
       this.tips.set(device, tip)
     }
-    if (version.seq !== tip.seq + 1) throw new Error(`staged versions of ${device} do not continue its clock`)
+    if (seq !== tip.seq + 1) throw new Error(`staged versions of ${device} do not continue its clock`)
     let block = this.open.get(device)
     if (!block) {
-      block = { firstSeq: version.seq, bytesBefore: tip.bytes, envelopes: [], bytes: 0 }
+      block = { firstSeq: seq, bytesBefore: tip.bytes, envelopes: [], bytes: 0 }
       this.open.set(device, block)
     }
-    block.envelopes.push(version.envelope)
-    block.bytes += version.envelope.length
+    block.envelopes.push(envelope)
+    block.bytes += envelope.length
     if (block.bytes >= BLOCK_TARGET_BYTES) this.writeBlock(device, block)
     // Updated in place: one entry per device, not one object per version.
-    tip.seq = version.seq
+    tip.seq = seq
     tip.hash = hash
-    tip.bytes += version.envelope.length
-    this.summaries.add(device, version.seq, version.docId, version.links, version.deleted, version.updatedAt)
+    tip.bytes += envelope.length
+  }
+
+  /** Adds a decoded version: to the log, and its summary. */
+  addVersion(version: Version, hash: Buffer): void {
+    this.add(version.deviceId, version.seq, version.envelope, hash)
+    this.summaries.add(version.deviceId, version.seq, version.docId, version.links, version.deleted, version.updatedAt)
   }
 
   /**

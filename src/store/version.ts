@@ -73,8 +73,13 @@ export function sealVersion(key: DeviceKey, projectId: Buffer, body: Omit<Versio
 }
 
 export function verifyEnvelopeSignature(projectId: Buffer, version: Version): boolean {
-  const body = version.envelope.subarray(SIGNATURE_BYTES)
-  return verifySignature(version.device, signedMessage(projectId, body), version.envelope.subarray(0, SIGNATURE_BYTES))
+  return verifyEnvelopeSignatureOf(projectId, version.deviceId, version.envelope)
+}
+
+/** Whether `envelope` is signed by the device whose id (public key, hex) is `deviceId`. */
+export function verifyEnvelopeSignatureOf(projectId: Buffer, deviceId: string, envelope: Buffer): boolean {
+  const body = envelope.subarray(SIGNATURE_BYTES)
+  return verifySignature(Buffer.from(deviceId, 'hex'), signedMessage(projectId, body), envelope.subarray(0, SIGNATURE_BYTES))
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string'

@@ -27,8 +27,8 @@ import { addObservation, fingerprint, makeStores, mediaFiles, sha256, versionIds
  */
 
 /** Runs a merge that must be refused as damaged; returns the error. */
-async function refused(store: Store, file: string, op: 'sync' | 'verify' = 'sync', what = ''): Promise<FerryError> {
-  const err = await (op === 'sync' ? syncWithFile(store, file) : verifySyncFile(store, file)).then(
+async function refused(store: Store, file: string, op: 'sync' | 'verify' = 'sync', what = '', checkWorkers?: number): Promise<FerryError> {
+  const err = await (op === 'sync' ? syncWithFile(store, file, { checkWorkers }) : verifySyncFile(store, file, { checkWorkers })).then(
     () => undefined,
     (e: unknown) => e,
   )
@@ -232,7 +232,8 @@ describe('a file altered by someone without the secret', () => {
   })
 })
 
-describe('a record signed by one device cannot be passed off as another’s', () => {
+// Checked in the merge's thread and on a worker thread (what a large sync uses): both must refuse the same things.
+describe.each([0, 1])('a record signed by one device cannot be passed off as another’s (%i record-checking threads)', (workers) => {
   async function setup() {
     const root = tempDir()
     const [a, b, c] = await makeStores(root, 3)
@@ -259,12 +260,12 @@ describe('a record signed by one device cannot be passed off as another’s', ()
     const forged = sealVersion(impostor(a, b), a.projectId, { ...body(), seq: tip.seq + 1, prev: tip.hash })
     await appendForgedSegment(b, file, { records: [forged], clock: new Map([[b.info.deviceId, tip.seq + 1]]) })
     const before = fingerprint(c)
-    expect((await refused(c, file)).exitCode).toBe(4)
-    expect((await refused(c, file, 'verify')).exitCode).toBe(4)
+    expect((await refused(c, file, 'sync', '', workers)).exitCode).toBe(4)
+    expect((await refused(c, file, 'verify', '', workers)).exitCode).toBe(4)
     expect(fingerprint(c)).toBe(before)
     // A receiver that already holds B's genuine versions refuses it too.
     const beforeA = fingerprint(a)
-    await expect(syncWithFile(a, file)).rejects.toMatchObject({ exitCode: 4 })
+    await expect(syncWithFile(a, file, { checkWorkers: workers })).rejects.toMatchObject({ exitCode: 4 })
     expect(fingerprint(a)).toBe(beforeA)
   })
 
@@ -277,7 +278,7 @@ describe('a record signed by one device cannot be passed off as another’s', ()
     const d = (await makeStores(path.join(root, 'd'), 1))[0]!
     void d
     const before = fingerprint(c)
-    expect((await refused(c, file)).exitCode).toBe(4)
+    expect((await refused(c, file, 'sync', '', workers)).exitCode).toBe(4)
     expect(fingerprint(c)).toBe(before)
     expect(versionIds(c).size).toBe(0)
   })
@@ -293,7 +294,7 @@ describe('a record signed by one device cannot be passed off as another’s', ()
     await createSyncFile(c, file)
     await appendForgedSegment(c, file, { records: [envelopes[0]!, forged2, envelopes[2]!], clock: new Map([[b.info.deviceId, 3]]) })
     const before = fingerprint(c)
-    expect((await refused(c, file)).exitCode).toBe(4)
+    expect((await refused(c, file, 'sync', '', workers)).exitCode).toBe(4)
     expect(fingerprint(c)).toBe(before)
   })
 
@@ -303,7 +304,7 @@ describe('a record signed by one device cannot be passed off as another’s', ()
     await createSyncFile(c, file)
     const genuine = sealVersion(a.deviceKey, a.projectId, { ...body(), seq: 1, prev: null })
     await appendForgedSegment(c, file, { records: [genuine], clock: new Map([[a.info.deviceId, 1]]) })
-    const report = await syncWithFile(c, file)
+    const report = await syncWithFile(c, file, { checkWorkers: workers })
     expect(report.received.versions).toBe(1)
     expect(versionIds(c)).toEqual(new Set([`${a.info.deviceId}/1`]))
   })

@@ -24,12 +24,14 @@ export interface RunOptions {
   /** SIGKILL once this file's size changes (polled every millisecond), after a further `killAfterMs` (default 0). */
   killWhenGrows?: string
   timeoutMs?: number
+  /** Extra environment for the child. */
+  env?: Record<string, string>
 }
 
 export function runFerry(args: string[], opts: RunOptions = {}): Promise<ChildOutcome> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(process.execPath, [CLI, ...args], { env: ferryEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...args], { env: ferryEnv(opts.env), stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     let killed = false
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
