@@ -1,7 +1,7 @@
 // Builds dist/ (run by `npm run build`, `prepare` and `pretest`):
 //
 //   dist/ferry.cjs    the whole CLI and daemon in one CommonJS bundle (esbuild), with its source map;
-//   dist/record-check-worker.cjs  the worker thread that checks records during a large sync or verify;
+//   dist/worker.cjs   the worker thread that checks records and hashes photos during a large sync, create or verify;
 //   dist/cli.js       the entry (`bin`): runs ferry.cjs from a V8 code cache (src/launcher.ts);
 //   dist/package.json {"type": "commonjs"}, so Node loads dist/cli.js with its CommonJS loader.
 //
@@ -94,11 +94,11 @@ if (leftover) {
 writeFileSync(bundle.path, bundle.contents)
 writeFileSync(outputOf(cli, 'ferry.cjs.map').path, outputOf(cli, 'ferry.cjs.map').contents)
 
-// The record-checking worker thread (src/merge/record-check-workers.ts starts it): a bundle of its own, run by Node
-// as a plain CommonJS file, where import() works as usual.
-const worker = await build({ ...common, entryPoints: [path.join(SRC, 'merge', 'record-check-worker.ts')], outfile: path.join(DIST, 'record-check-worker.cjs'), banner: { js: banner }, plugins: [ferrySources({ viaLauncher: false })] })
-check(worker, 'record-check-worker.cjs')
-writeFileSync(path.join(DIST, 'record-check-worker.cjs'), outputOf(worker, 'record-check-worker.cjs').contents)
+// The worker thread of a large merge (src/threads/worker-thread.ts starts it): a bundle of its own, run by Node as a
+// plain CommonJS file, where import() works as usual.
+const worker = await build({ ...common, entryPoints: [path.join(SRC, 'threads', 'worker-main.ts')], outfile: path.join(DIST, 'worker.cjs'), banner: { js: banner }, plugins: [ferrySources({ viaLauncher: false })] })
+check(worker, 'worker.cjs')
+writeFileSync(path.join(DIST, 'worker.cjs'), outputOf(worker, 'worker.cjs').contents)
 
 const buildId = createHash('sha256').update(bundle.contents).digest('hex').slice(0, 16)
 const launcher = await build({ ...common, entryPoints: [path.join(SRC, 'launcher.ts')], outfile: path.join(DIST, 'cli.js'), define: { FERRY_BUILD_ID: JSON.stringify(buildId) } })

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSyncFile, syncWithFile } from '../src/merge/merge.js'
 import { ChainTips } from '../src/merge/chain-tips.js'
 import { inThreadChecker, type RecordChecker } from '../src/merge/record-checker.js'
-import { startRecordCheckWorkers } from '../src/merge/record-check-workers.js'
+import { recordCheckerOn } from '../src/merge/record-check-workers.js'
+import { WorkerThread } from '../src/threads/worker-thread.js'
 import { checkRecords, RecordEntries, type CheckedRecords } from '../src/merge/records-check.js'
 import { encodeRecords } from '../src/merge/records.js'
 import { verifySyncFile } from '../src/merge/verify.js'
@@ -124,9 +126,9 @@ describe('record checking on worker threads', () => {
     chunks.push(padded.subarray(100))
 
     const inThread = await checkAll(await inThreadChecker(), chunks)
-    const workers = startRecordCheckWorkers(2)
+    const threads = [new WorkerThread(), new WorkerThread()]
     try {
-      const onWorkers = await checkAll(workers, chunks)
+      const onWorkers = await checkAll(recordCheckerOn(threads), chunks)
       expect(onWorkers).toHaveLength(chunks.length)
       onWorkers.forEach((got, i) => {
         expect(got.plaintext.equals(chunks[i]!), `chunk ${i} came back changed`).toBe(true)
@@ -136,25 +138,25 @@ describe('record checking on worker threads', () => {
       expect(onWorkers[2]!.checked.problem).toBe('a group of records is unreadable')
       expect(onWorkers[3]!.checked).toMatchObject({ count: 2, invalid: [1], problem: expect.stringMatching(/unreadable/) })
     } finally {
-      await workers.close()
+      await Promise.all(threads.map((t) => t.close()))
     }
   })
 
-  it('a thread that cannot start fails every check with an error instead of leaving the sync waiting', async () => {
-    const broken = startRecordCheckWorkers(1, path.join(tempDir(), 'missing-worker.cjs'))
+  it('a thread that cannot start fails every request with an error instead of leaving the merge waiting', async () => {
+    const broken = new WorkerThread(path.join(tempDir(), 'missing-worker.cjs'))
     try {
-      await expect(broken.check(Buffer.from('x'))).rejects.toThrow(/record-checking thread/)
-      await expect(broken.check(Buffer.from('y'))).rejects.toThrow(/record-checking thread/)
+      await expect(recordCheckerOn([broken]).check(Buffer.from('x'))).rejects.toThrow(/worker thread/)
+      await expect(recordCheckerOn([broken]).check(Buffer.from('y'))).rejects.toThrow(/worker thread/)
     } finally {
       await broken.close()
     }
   })
 })
 
-describe('a sync checked on worker threads', () => {
-  it('receives the same data as one checked in the merge’s thread, and verify agrees', async () => {
+describe('a merge with worker threads', () => {
+  it('receives the same data as one without, sends it on, and verify agrees', async () => {
     const root = tempDir()
-    const [a, b, viaThread, viaWorkers] = await devices(4)
+    const [a, b, viaThread, viaWorkers, last] = await devices(5)
     for (let i = 0; i < 25; i++) await addObservation(a!, { photos: i % 10 === 0 ? [randomBytes(3000)] : [] })
     const file = path.join(root, 'field.ferry')
     await createSyncFile(a!, file)
@@ -165,12 +167,42 @@ describe('a sync checked on worker threads', () => {
     await b!.writeLocal(Array.from({ length: 400 }, (_, i) => ({ value: { schemaName: 'observation', lat: 2, lon: 3, tags: { i: String(i) }, attachments: [] } })))
     await syncWithFile(b!, file)
 
-    const inThread = await syncWithFile(viaThread!, file, { checkWorkers: 0 })
-    const onWorkers = await syncWithFile(viaWorkers!, file, { checkWorkers: 2 })
+    const inThread = await syncWithFile(viaThread!, file, { workerThreads: 0 })
+    const onWorkers = await syncWithFile(viaWorkers!, file, { workerThreads: 2 })
     expect(onWorkers.received).toEqual(inThread.received)
     expect(inThread.received.versions).toBe(25 + 6 + 400)
     expect(fingerprint(viaWorkers!)).toBe(fingerprint(viaThread!))
     expect(exportOf(viaWorkers!)).toBe(exportOf(b!))
-    expect(await verifySyncFile(viaWorkers!, file, { checkWorkers: 2 })).toEqual(await verifySyncFile(viaWorkers!, file, { checkWorkers: 0 }))
+    expect(await verifySyncFile(viaWorkers!, file, { workerThreads: 2 })).toEqual(await verifySyncFile(viaWorkers!, file, { workerThreads: 0 }))
+
+    // And the data received that way travels on.
+    const onward = path.join(root, 'onward.ferry')
+    const sent = await createSyncFile(viaWorkers!, onward)
+    expect(sent.sent.blobs).toBe(3)
+    await syncWithFile(last!, onward, { workerThreads: 1 })
+    expect(fingerprint(last!)).toBe(fingerprint(viaThread!))
+  })
+})
+
+describe('a photo damaged on this computer', () => {
+  it('stops create and sync before the file’s content changes, with a plain message', async () => {
+    const root = tempDir()
+    const [a, b] = await devices(2)
+    const { hashes } = await addObservation(a!, { photos: [randomBytes(200_000)] })
+    const file = path.join(root, 'field.ferry')
+    await createSyncFile(b!, file)
+    const before = await verifySyncFile(b!, file)
+    // Bit rot in the media store: the file no longer matches the hash it is stored under.
+    const blobPath = a!.media.pathOf(hashes[0]!)
+    const bytes = readFileSync(blobPath)
+    bytes[100_000]! ^= 0x01
+    writeFileSync(blobPath, bytes)
+
+    const created = path.join(root, 'new.ferry')
+    await expect(createSyncFile(a!, created)).rejects.toThrow(/damaged .*no longer matches its fingerprint/)
+    expect(existsSync(created)).toBe(false)
+    await expect(syncWithFile(a!, file)).rejects.toThrow(/no longer matches its fingerprint/)
+    const after = await verifySyncFile(b!, file)
+    expect({ ...after, tail: undefined, bytes: undefined }).toEqual({ ...before, tail: undefined, bytes: undefined })
   })
 })

@@ -13,7 +13,8 @@ import { checkRoom } from './room.js'
 import { planSend, writeSegment } from './send-plan.js'
 import type { CreateOptions, MediaPolicy, SyncOptions, SyncProgress, SyncReport, TransferCounts } from './types.js'
 import { ChainTips } from './chain-tips.js'
-import { openRecordChecker } from './record-checker.js'
+import { MergeThreads } from './merge-threads.js'
+import type { RecordChecker } from './record-checker.js'
 import type { BlobRecord } from '../store/blob-record.js'
 import { describeProject } from './describe-project.js'
 import { monotonicMs } from '../monotonic.js'
@@ -32,24 +33,29 @@ import { monotonicMs } from '../monotonic.js'
 export async function syncWithFile(store: Store, filePath: string, opts: SyncOptions = {}): Promise<SyncReport> {
   const started = monotonicMs()
   return store.exclusive(async () => {
-    const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
-    let received: TransferCounts
-    let state: FileState
+    const threads = new MergeThreads(opts.workerThreads)
     try {
-      state = await reader.state()
-      // Only a clean interrupted write may be cut off by the next append. Anything else after the last valid
-      // commit might be committed data whose footer was damaged: refuse rather than risk cutting it.
-      if (state.tail.state === 'damaged') {
-        throw reader.damagedAt(state.tail.at, `${state.tail.reason}, followed by ${state.tail.bytes} bytes Ferry cannot read`)
+      const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
+      let received: TransferCounts
+      let state: FileState
+      try {
+        state = await reader.state()
+        // Only a clean interrupted write may be cut off by the next append. Anything else after the last valid
+        // commit might be committed data whose footer was damaged: refuse rather than risk cutting it.
+        if (state.tail.state === 'damaged') {
+          throw reader.damagedAt(state.tail.at, `${state.tail.reason}, followed by ${state.tail.bytes} bytes Ferry cannot read`)
+        }
+        received = await receive(store, reader, state, threads, opts)
+      } finally {
+        await reader.close()
       }
-      received = await receive(store, reader, state, opts)
+      opts.log?.debug({ file: filePath, commits: state.commits.length, tail: state.tail.state, ...received, ms: Math.round(monotonicMs() - started) }, 'received from sync file')
+      const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts)
+      opts.log?.debug({ file: filePath, ...sent, ms: Math.round(monotonicMs() - started) }, 'sent to sync file')
+      return { file: filePath, received, sent, ms: Math.round(monotonicMs() - started) }
     } finally {
-      await reader.close()
+      await threads.close()
     }
-    opts.log?.debug({ file: filePath, commits: state.commits.length, tail: state.tail.state, ...received, ms: Math.round(monotonicMs() - started) }, 'received from sync file')
-    const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts)
-    opts.log?.debug({ file: filePath, ...sent, ms: Math.round(monotonicMs() - started) }, 'sent to sync file')
-    return { file: filePath, received, sent, ms: Math.round(monotonicMs() - started) }
   }, 'sync')
 }
 
@@ -87,7 +93,7 @@ function mediaPolicyOf(state: FileState): MediaPolicy {
 
 const STAGE_BATCH_BYTES = 8 * 1024 * 1024
 
-async function receive(store: Store, reader: SyncFileReader, state: FileState, opts: SyncOptions): Promise<TransferCounts> {
+async function receive(store: Store, reader: SyncFileReader, state: FileState, threads: MergeThreads, opts: SyncOptions): Promise<TransferCounts> {
   const ours = store.clock()
   const needed = segmentsNeeded(store, state.commits, ours)
   const counts = { versions: 0, blobs: 0, bytes: 0 }
@@ -95,10 +101,11 @@ async function receive(store: Store, reader: SyncFileReader, state: FileState, o
 
   const total = needed.reduce((sum, s) => ({ versions: sum.versions + s.newVersions, bytes: sum.bytes + s.commit.offset - s.commit.segmentStart }), { versions: 0, bytes: 0 })
   const progress = new ProgressReporter('receiving', total, opts.onProgress)
+  const checker = await threads.checker(total.versions)
   const stage = await store.beginIncoming()
   store.media.clearTemp()
   try {
-    return await receiveSegments(store, reader, stage, needed, ours, progress, opts, counts)
+    return await receiveSegments(store, reader, stage, needed, ours, checker, progress, opts, counts)
   } catch (err) {
     await store.discardIncoming(stage)
     throw err
@@ -111,48 +118,44 @@ async function receiveSegments(
   stage: IncomingStage,
   needed: Array<{ commit: Commit; newVersions: number }>,
   ours: Map<string, { seq: number; hash: Buffer }>,
+  checker: RecordChecker,
   progress: ProgressReporter,
   opts: SyncOptions,
   counts: TransferCounts,
 ): Promise<TransferCounts> {
   const tips = new ChainTips(ours)
-  const checker = await openRecordChecker(progress.total.versions, opts.checkWorkers)
   const sink = mediaStoreSink(store)
   const newBlobs: BlobRecord[] = []
   let stagedAtLastWait = 0
 
-  try {
-    for (const { commit } of needed) {
-      const completed = await walkSegment(reader, commit, { checker, tips }, sink, {
-        skipKnown: true,
-        onVersion(deviceId, seq, envelope, hash) {
-          stage.add(deviceId, seq, envelope, hash)
-          counts.versions++
-          counts.bytes += envelope.length
-          progress.add(1, 0)
-        },
-        onSummaries(summaries, count, devices) {
-          stage.summaries.appendPacked(summaries, count, devices)
-        },
-        async afterChunk(bytes) {
-          throwIfAborted(opts.signal)
-          progress.add(0, bytes)
-          // Backpressure: every 8 MiB, let LMDB take what was staged before the previous mark, so memory stays flat
-          // (awaiting every chunk would cost a commit per chunk).
-          if (counts.bytes - stagedAtLastWait > STAGE_BATCH_BYTES) {
-            await stage.written()
-            stagedAtLastWait = counts.bytes
-          }
-        },
-      })
-      const listed = new Map(commit.blobs.map((b) => [b.hash, b]))
-      for (const blob of completed) if (blob.stored) newBlobs.push(listed.get(blob.hash)!)
-      for (const [device, seq] of commit.clock) {
-        if (tips.seqOf(device) < seq) throw reader.damagedAt(commit.offset, 'its commit lists records it does not contain')
-      }
+  for (const { commit } of needed) {
+    const completed = await walkSegment(reader, commit, { checker, tips }, sink, {
+      skipKnown: true,
+      onVersion(deviceId, seq, envelope, hash) {
+        stage.add(deviceId, seq, envelope, hash)
+        counts.versions++
+        counts.bytes += envelope.length
+        progress.add(1, 0)
+      },
+      onSummaries(summaries, count, devices) {
+        stage.summaries.appendPacked(summaries, count, devices)
+      },
+      async afterChunk(bytes) {
+        throwIfAborted(opts.signal)
+        progress.add(0, bytes)
+        // Backpressure: every 8 MiB, let LMDB take what was staged before the previous mark, so memory stays flat
+        // (awaiting every chunk would cost a commit per chunk).
+        if (counts.bytes - stagedAtLastWait > STAGE_BATCH_BYTES) {
+          await stage.written()
+          stagedAtLastWait = counts.bytes
+        }
+      },
+    })
+    const listed = new Map(commit.blobs.map((b) => [b.hash, b]))
+    for (const blob of completed) if (blob.stored) newBlobs.push(listed.get(blob.hash)!)
+    for (const [device, seq] of commit.clock) {
+      if (tips.seqOf(device) < seq) throw reader.damagedAt(commit.offset, 'its commit lists records it does not contain')
     }
-  } finally {
-    await checker.close()
   }
   const forged = tips.unsignedDevice(store.projectId)
   if (forged) throw damaged(`${reader.name} is damaged or was tampered with: records claiming to come from device ${forged.slice(0, 12)}… are not signed by it. Nothing was changed.`)
@@ -272,7 +275,7 @@ class ProgressReporter {
 
   constructor(
     private current: SyncProgress['phase'],
-    readonly total: { versions: number; bytes: number },
+    private readonly total: { versions: number; bytes: number },
     private readonly listener: ((p: SyncProgress) => void) | undefined,
   ) {
     this.emit(true)

@@ -35,7 +35,7 @@ export interface SyncOptions {
   /** Aborting stops the merge at the next safe point; nothing half-done becomes visible. */
   signal?: AbortSignal
   /** Worker threads that check the records read (0: none); by default chosen from the amount and the cores. */
-  checkWorkers?: number
+  workerThreads?: number
 }
 
 export interface CreateOptions extends SyncOptions {

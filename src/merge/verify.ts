@@ -5,7 +5,7 @@ import { hashingSink } from './blob-assembly.js'
 import { walkSegment } from './segment-walk.js'
 import { describeProject } from './describe-project.js'
 import { ChainTips } from './chain-tips.js'
-import { openRecordChecker } from './record-checker.js'
+import { MergeThreads } from './merge-threads.js'
 
 export interface VerifyReport {
   file: string
@@ -25,26 +25,23 @@ export interface VerifyReport {
  * from its first version, the signatures, every blob hash, and that each commit holds what it claims. Changes
  * nothing anywhere. Throws FerryError('damaged') naming the first problem.
  */
-export async function verifySyncFile(store: Store, filePath: string, opts: { checkWorkers?: number } = {}): Promise<VerifyReport> {
+export async function verifySyncFile(store: Store, filePath: string, opts: { workerThreads?: number } = {}): Promise<VerifyReport> {
   const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
+  const threads = new MergeThreads(opts.workerThreads)
   try {
     const state = await reader.state()
     const tips = new ChainTips(new Map())
     let versions = 0
     let blobs = 0
     let blobBytes = 0
-    const checker = await openRecordChecker(state.commits.at(-1)?.totals.versions ?? 0, opts.checkWorkers)
-    try {
-      for (const commit of state.commits) {
-        const completed = await walkSegment(reader, commit, { checker, tips }, hashingSink, { skipKnown: false, onVersion: () => void versions++ })
-        blobs += completed.length
-        blobBytes += completed.reduce((sum, b) => sum + b.size, 0)
-        for (const [device, seq] of commit.clock) {
-          if (tips.seqOf(device) !== seq) throw reader.damagedAt(commit.offset, 'a commit does not match the records before it')
-        }
+    const checker = await threads.checker(state.commits.at(-1)?.totals.versions ?? 0)
+    for (const commit of state.commits) {
+      const completed = await walkSegment(reader, commit, { checker, tips }, hashingSink, { skipKnown: false, onVersion: () => void versions++ })
+      blobs += completed.length
+      blobBytes += completed.reduce((sum, b) => sum + b.size, 0)
+      for (const [device, seq] of commit.clock) {
+        if (tips.seqOf(device) !== seq) throw reader.damagedAt(commit.offset, 'a commit does not match the records before it')
       }
-    } finally {
-      await checker.close()
     }
     const forged = tips.unsignedDevice(store.projectId)
     if (forged) throw damaged(`${reader.name} is damaged or was tampered with: records claiming to come from device ${forged.slice(0, 12)}… are not signed by it.`)
@@ -67,6 +64,7 @@ export async function verifySyncFile(store: Store, filePath: string, opts: { che
       media: state.commits[0]?.media ?? 'all',
     }
   } finally {
+    await threads.close()
     await reader.close()
   }
 }

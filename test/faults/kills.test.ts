@@ -84,7 +84,7 @@ describe('SIGKILL of ferry sync at random moments', () => {
       // send and is killed once the file starts to grow plus 0–20 ms — the moment a kill can tear the append, which
       // a uniform delay rarely hits because most of a short sync is Node starting up.
       // Every other round checks the records it receives on a worker thread, as a large sync does.
-      const env = { FERRY_CHECK_WORKERS: String(round % 4 < 2 ? 1 : 0) }
+      const env = { FERRY_WORKER_THREADS: String(round % 4 < 2 ? 1 : 0) }
       const outcome = await runFerry(['--data-dir', victim, 'sync', file], targeted ? { killWhenGrows: file, killAfterMs: Math.random() * 20, env } : { killAfterMs: Math.random() * typical, env })
       if (targeted) figures.killsDuringAppend++
       figures.kills++

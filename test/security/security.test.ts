@@ -27,8 +27,8 @@ import { addObservation, fingerprint, makeStores, mediaFiles, sha256, versionIds
  */
 
 /** Runs a merge that must be refused as damaged; returns the error. */
-async function refused(store: Store, file: string, op: 'sync' | 'verify' = 'sync', what = '', checkWorkers?: number): Promise<FerryError> {
-  const err = await (op === 'sync' ? syncWithFile(store, file, { checkWorkers }) : verifySyncFile(store, file, { checkWorkers })).then(
+async function refused(store: Store, file: string, op: 'sync' | 'verify' = 'sync', what = '', workerThreads?: number): Promise<FerryError> {
+  const err = await (op === 'sync' ? syncWithFile(store, file, { workerThreads }) : verifySyncFile(store, file, { workerThreads })).then(
     () => undefined,
     (e: unknown) => e,
   )
@@ -233,7 +233,7 @@ describe('a file altered by someone without the secret', () => {
 })
 
 // Checked in the merge's thread and on a worker thread (what a large sync uses): both must refuse the same things.
-describe.each([0, 1])('a record signed by one device cannot be passed off as another’s (%i record-checking threads)', (workers) => {
+describe.each([0, 1])('a record signed by one device cannot be passed off as another’s (%i worker threads)', (workers) => {
   async function setup() {
     const root = tempDir()
     const [a, b, c] = await makeStores(root, 3)
@@ -265,7 +265,7 @@ describe.each([0, 1])('a record signed by one device cannot be passed off as ano
     expect(fingerprint(c)).toBe(before)
     // A receiver that already holds B's genuine versions refuses it too.
     const beforeA = fingerprint(a)
-    await expect(syncWithFile(a, file, { checkWorkers: workers })).rejects.toMatchObject({ exitCode: 4 })
+    await expect(syncWithFile(a, file, { workerThreads: workers })).rejects.toMatchObject({ exitCode: 4 })
     expect(fingerprint(a)).toBe(beforeA)
   })
 
@@ -304,13 +304,13 @@ describe.each([0, 1])('a record signed by one device cannot be passed off as ano
     await createSyncFile(c, file)
     const genuine = sealVersion(a.deviceKey, a.projectId, { ...body(), seq: 1, prev: null })
     await appendForgedSegment(c, file, { records: [genuine], clock: new Map([[a.info.deviceId, 1]]) })
-    const report = await syncWithFile(c, file, { checkWorkers: workers })
+    const report = await syncWithFile(c, file, { workerThreads: workers })
     expect(report.received.versions).toBe(1)
     expect(versionIds(c)).toEqual(new Set([`${a.info.deviceId}/1`]))
   })
 })
 
-describe('blob hashes are checked before a blob is used', () => {
+describe.each([0, 1])('blob hashes are checked before a blob is used (%i worker threads)', (workers) => {
   it('a blob chunk re-encrypted with the right key but other content is refused and no media file appears', async () => {
     const root = tempDir()
     const [a, c] = await makeStores(root, 2)
@@ -339,8 +339,8 @@ describe('blob hashes are checked before a blob is used', () => {
     expect(sha256(fake)).not.toBe(hash)
 
     const before = fingerprint(c!)
-    expect((await refused(c!, file)).exitCode).toBe(4)
-    expect((await refused(c!, file, 'verify')).exitCode).toBe(4)
+    expect((await refused(c!, file, 'sync', '', workers)).exitCode).toBe(4)
+    expect((await refused(c!, file, 'verify', '', workers)).exitCode).toBe(4)
     expect(fingerprint(c!)).toBe(before)
     expect(mediaFiles(c!.dataDir)).toEqual([])
     expect(existsSync(path.join(c!.dataDir, 'media', 'tmp')) ? readdirSync(path.join(c!.dataDir, 'media', 'tmp')) : []).toEqual([])
