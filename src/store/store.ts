@@ -259,6 +259,11 @@ export class Store {
     return this.blobs.doesExist(hash)
   }
 
+  /** How many blobs are held (LMDB keeps the count: nothing is read). */
+  blobCount(): number {
+    return (this.blobs.getStats() as { entryCount: number }).entryCount
+  }
+
   /** Every blob held, in hash order. `skip` (by hash) spares decoding the records not wanted. */
   *blobEntries(skip?: (hash: string) => boolean): Iterable<BlobRecord> {
     if (skip === undefined) {

@@ -53,7 +53,8 @@ export function encodeCommit(c: CommitFields): Buffer {
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 const isBytes32 = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length === 32
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+// A view, not a copy: a commit of a file with thousands of photos has two of these per photo.
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 
 /** Decodes a commit's plaintext; undefined when its shape is wrong (treated as damage by the caller). */
 export function decodeCommit(plaintext: Buffer, offset: number): Commit | undefined {
