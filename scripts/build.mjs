@@ -1,7 +1,7 @@
 // Builds dist/ (run by `npm run build`, `prepare` and `pretest`):
 //
 //   dist/ferry.cjs    the whole CLI and daemon in one CommonJS bundle (esbuild), with its source map;
-//   dist/worker.cjs   the worker thread that checks records and hashes photos during a large sync, create or verify;
+//   dist/worker.cjs   the worker thread that checks the records of a large sync or verify;
 //   dist/cli.js       the entry (`bin`): runs ferry.cjs from a V8 code cache (src/launcher.ts);
 //   dist/package.json {"type": "commonjs"}, so Node loads dist/cli.js with its CommonJS loader.
 //

@@ -9,6 +9,10 @@ import { recordCheckerOn } from '../src/merge/record-check-workers.js'
 import { WorkerThread } from '../src/threads/worker-thread.js'
 import { checkRecords, RecordEntries, type CheckedRecords } from '../src/merge/records-check.js'
 import { encodeRecords } from '../src/merge/records.js'
+import { nodeDisk } from '../src/fs/node-disk.js'
+import { ChunkKind } from '../src/syncfile/format.js'
+import { SyncFileReader } from '../src/syncfile/reader.js'
+import { SegmentWriter } from '../src/syncfile/writer.js'
 import { verifySyncFile } from '../src/merge/verify.js'
 import { observationChecker } from '../src/store/comapeo-schema.js'
 import { SummaryLog } from '../src/store/summary-log.js'
@@ -50,6 +54,8 @@ describe('checkRecords', () => {
     expect(checked.problem).toBeUndefined()
     expect(checked.invalid).toEqual([])
     expect(checked.count).toBe(40)
+    // Kept until the receive commits: no room to spare around the summaries.
+    expect(checked.summaries.buffer.byteLength).toBe(checked.summaries.length)
 
     const entries = new RecordEntries(checked, plaintext)
     const summaries = new SummaryLog()
@@ -204,5 +210,53 @@ describe('a photo damaged on this computer', () => {
     await expect(syncWithFile(a!, file)).rejects.toThrow(/no longer matches its fingerprint/)
     const after = await verifySyncFile(b!, file)
     expect({ ...after, tail: undefined, bytes: undefined }).toEqual({ ...before, tail: undefined, bytes: undefined })
+  })
+})
+
+describe.each([0, 1, 3])('reading with %i worker threads', (workers) => {
+  it('indexes only the versions it lacks from a chunk that holds some it has', async () => {
+    const root = tempDir()
+    const [a, b, c] = await devices(3)
+    for (let i = 0; i < 3; i++) await addObservation(b!)
+    for (let i = 0; i < 2; i++) await addObservation(a!)
+    const first = path.join(root, 'first.ferry')
+    await createSyncFile(a!, first)
+    await syncWithFile(c!, first, { workerThreads: workers })
+    for (let i = 0; i < 3; i++) await addObservation(a!)
+    const fromB = path.join(root, 'b.ferry')
+    await createSyncFile(b!, fromB)
+    await syncWithFile(a!, fromB)
+    // One segment, one records chunk: a's versions 1-5 (c holds 1-2) and b's 1-3.
+    const second = path.join(root, 'second.ferry')
+    await createSyncFile(a!, second)
+    const report = await syncWithFile(c!, second, { workerThreads: workers })
+    expect(report.received.versions).toBe(6)
+    expect(fingerprint(c!)).toBe(fingerprint(a!))
+  })
+
+  it('reports the first damage in the file, even when later chunks are read while it is being checked', async () => {
+    const root = tempDir()
+    const [a, c] = await devices(2)
+    const file = path.join(root, 'field.ferry')
+    await createSyncFile(c!, file)
+    const e1 = sealOn(a!, 1, null, { schemaName: 'observation', lat: 1, lon: 2, tags: {}, attachments: [] })
+    const e3 = sealOn(a!, 3, envelopeHash(e1), { schemaName: 'observation', lat: 1, lon: 2, tags: {}, attachments: [] })
+    // A gap in the first chunk; unreadable records chunks and a photo piece nobody listed after it.
+    const reader = await SyncFileReader.open(nodeDisk, file, c!.projectSecret, c!.projectId, () => '')
+    const state = await reader.state()
+    await reader.close()
+    const last = state.commits.at(-1)!
+    const writer = await SegmentWriter.appendTo(nodeDisk, file, c!.projectSecret, reader.header, state.validEnd)
+    await writer.add(ChunkKind.records, encodeRecords([e1, e3]))
+    await writer.add(ChunkKind.records, randomBytes(500))
+    await writer.add(ChunkKind.records, randomBytes(500))
+    await writer.add(ChunkKind.blob, Buffer.concat([randomBytes(32), Buffer.alloc(8), randomBytes(10)]))
+    await writer.commit({ ...last, n: last.n + 1, prev: last.offset, clock: new Map([[a!.info.deviceId, 3]]), blobs: [], writer: c!.info.deviceId, at: new Date().toISOString() })
+    await writer.close()
+
+    const before = fingerprint(c!)
+    await expect(syncWithFile(c!, file, { workerThreads: workers })).rejects.toThrow(/missing or out of order/)
+    await expect(verifySyncFile(c!, file, { workerThreads: workers })).rejects.toThrow(/missing or out of order/)
+    expect(fingerprint(c!)).toBe(before)
   })
 })

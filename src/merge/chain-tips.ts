@@ -14,8 +14,8 @@ export interface ChainLink {
  * its device's hash chain, starting from what the receiver already holds. At the end, one signature per device —
  * on the newest version received — authenticates the whole chain up to it.
  *
- * `accept` returns a problem in words for the user (the caller turns it into a "damaged" error) and changes
- * nothing then.
+ * `place` returns a problem in words for the user (the caller turns it into a "damaged" error) and changes
+ * nothing; `advance` then moves a tip.
  */
 export class ChainTips {
   private readonly tips = new Map<string, { seq: number; hash: Buffer }>()

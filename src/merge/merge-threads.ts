@@ -26,7 +26,11 @@ export class MergeThreads {
   async checker(versions: number): Promise<RecordChecker> {
     const count = this.setting ?? (versions >= THREADS_FROM_VERSIONS ? Math.min(MAX_THREADS, Math.max(1, availableParallelism() - 1)) : 0)
     if (count === 0) return inThreadChecker()
-    this.threads ??= Array.from({ length: count }, () => new WorkerThread())
+    if (!this.threads) {
+      // Kept one by one, so one that could be started is stopped by close() even if the next fails to start.
+      this.threads = []
+      for (let i = 0; i < count; i++) this.threads.push(new WorkerThread())
+    }
     return recordCheckerOn(this.threads)
   }
 

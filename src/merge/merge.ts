@@ -14,7 +14,6 @@ import { planSend, writeSegment } from './send-plan.js'
 import type { CreateOptions, MediaPolicy, SyncOptions, SyncProgress, SyncReport, TransferCounts } from './types.js'
 import { ChainTips } from './chain-tips.js'
 import { MergeThreads } from './merge-threads.js'
-import type { RecordChecker } from './record-checker.js'
 import type { BlobRecord } from '../store/blob-record.js'
 import { describeProject } from './describe-project.js'
 import { monotonicMs } from '../monotonic.js'
@@ -33,29 +32,24 @@ import { monotonicMs } from '../monotonic.js'
 export async function syncWithFile(store: Store, filePath: string, opts: SyncOptions = {}): Promise<SyncReport> {
   const started = monotonicMs()
   return store.exclusive(async () => {
-    const threads = new MergeThreads(opts.workerThreads)
+    const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
+    let received: TransferCounts
+    let state: FileState
     try {
-      const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
-      let received: TransferCounts
-      let state: FileState
-      try {
-        state = await reader.state()
-        // Only a clean interrupted write may be cut off by the next append. Anything else after the last valid
-        // commit might be committed data whose footer was damaged: refuse rather than risk cutting it.
-        if (state.tail.state === 'damaged') {
-          throw reader.damagedAt(state.tail.at, `${state.tail.reason}, followed by ${state.tail.bytes} bytes Ferry cannot read`)
-        }
-        received = await receive(store, reader, state, threads, opts)
-      } finally {
-        await reader.close()
+      state = await reader.state()
+      // Only a clean interrupted write may be cut off by the next append. Anything else after the last valid
+      // commit might be committed data whose footer was damaged: refuse rather than risk cutting it.
+      if (state.tail.state === 'damaged') {
+        throw reader.damagedAt(state.tail.at, `${state.tail.reason}, followed by ${state.tail.bytes} bytes Ferry cannot read`)
       }
-      opts.log?.debug({ file: filePath, commits: state.commits.length, tail: state.tail.state, ...received, ms: Math.round(monotonicMs() - started) }, 'received from sync file')
-      const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts)
-      opts.log?.debug({ file: filePath, ...sent, ms: Math.round(monotonicMs() - started) }, 'sent to sync file')
-      return { file: filePath, received, sent, ms: Math.round(monotonicMs() - started) }
+      received = await receive(store, reader, state, opts)
     } finally {
-      await threads.close()
+      await reader.close()
     }
+    opts.log?.debug({ file: filePath, commits: state.commits.length, tail: state.tail.state, ...received, ms: Math.round(monotonicMs() - started) }, 'received from sync file')
+    const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts)
+    opts.log?.debug({ file: filePath, ...sent, ms: Math.round(monotonicMs() - started) }, 'sent to sync file')
+    return { file: filePath, received, sent, ms: Math.round(monotonicMs() - started) }
   }, 'sync')
 }
 
@@ -93,7 +87,7 @@ function mediaPolicyOf(state: FileState): MediaPolicy {
 
 const STAGE_BATCH_BYTES = 8 * 1024 * 1024
 
-async function receive(store: Store, reader: SyncFileReader, state: FileState, threads: MergeThreads, opts: SyncOptions): Promise<TransferCounts> {
+async function receive(store: Store, reader: SyncFileReader, state: FileState, opts: SyncOptions): Promise<TransferCounts> {
   const ours = store.clock()
   const needed = segmentsNeeded(store, state.commits, ours)
   const counts = { versions: 0, blobs: 0, bytes: 0 }
@@ -101,14 +95,19 @@ async function receive(store: Store, reader: SyncFileReader, state: FileState, t
 
   const total = needed.reduce((sum, s) => ({ versions: sum.versions + s.newVersions, bytes: sum.bytes + s.commit.offset - s.commit.segmentStart }), { versions: 0, bytes: 0 })
   const progress = new ProgressReporter('receiving', total, opts.onProgress)
-  const checker = await threads.checker(total.versions)
-  const stage = await store.beginIncoming()
-  store.media.clearTemp()
+  // Started for a large read, stopped as soon as the reading is done (the commit and the send have no use for them).
+  const threads = new MergeThreads(opts.workerThreads)
   try {
-    return await receiveSegments(store, reader, stage, needed, ours, checker, progress, opts, counts)
-  } catch (err) {
-    await store.discardIncoming(stage)
-    throw err
+    const stage = await store.beginIncoming()
+    store.media.clearTemp()
+    try {
+      return await receiveSegments(store, reader, stage, needed, ours, threads, progress, opts, counts)
+    } catch (err) {
+      await store.discardIncoming(stage)
+      throw err
+    }
+  } finally {
+    await threads.close()
   }
 }
 
@@ -118,11 +117,12 @@ async function receiveSegments(
   stage: IncomingStage,
   needed: Array<{ commit: Commit; newVersions: number }>,
   ours: Map<string, { seq: number; hash: Buffer }>,
-  checker: RecordChecker,
+  threads: MergeThreads,
   progress: ProgressReporter,
   opts: SyncOptions,
   counts: TransferCounts,
 ): Promise<TransferCounts> {
+  const checker = await threads.checker(progress.totalVersions)
   const tips = new ChainTips(ours)
   const sink = mediaStoreSink(store)
   const newBlobs: BlobRecord[] = []
@@ -157,6 +157,7 @@ async function receiveSegments(
       if (tips.seqOf(device) < seq) throw reader.damagedAt(commit.offset, 'its commit lists records it does not contain')
     }
   }
+  await threads.close()
   const forged = tips.unsignedDevice(store.projectId)
   if (forged) throw damaged(`${reader.name} is damaged or was tampered with: records claiming to come from device ${forged.slice(0, 12)}… are not signed by it. Nothing was changed.`)
 
@@ -279,6 +280,10 @@ class ProgressReporter {
     private readonly listener: ((p: SyncProgress) => void) | undefined,
   ) {
     this.emit(true)
+  }
+
+  get totalVersions(): number {
+    return this.total.versions
   }
 
   add(versions: number, bytes: number): void {

@@ -4,7 +4,8 @@ import type { CheckedChunk, RecordChecker } from './record-checker.js'
 
 /**
  * Record checking on worker threads, chunks given out in turn. Each chunk's plaintext goes to its thread by
- * transfer and comes back the same way with the results, so no byte is copied between threads.
+ * transfer and comes back the same way with the results, so nothing is copied between threads (only a chunk that
+ * shares its memory with other buffers is copied first, see `transferable`).
  *
  * Worker threads rather than a pool library (piscina): a pool hands back one transferable per task, and a chunk comes
  * back as three buffers (the plaintext, its entries, its summaries); what is left is a queue per thread.

@@ -7,7 +7,8 @@ import { decodeRecords } from './records.js'
 /**
  * The expensive, order-free part of reading a records chunk: decode every envelope, check its shape and its
  * CoMapeo document, hash it, and pack what the index will need. It needs no state, so it runs wherever there is a
- * spare core (record-checkers.ts): on a worker thread for a large receive, in the calling thread for a small one.
+ * spare core (record-checker.ts, record-check-workers.ts): on a worker thread for a large read, in the calling
+ * thread for a small one.
  * What depends on order — does a version continue its device's chain, is it one the receiver holds — is decided
  * afterwards, in the merge's thread, by ChainTips.
  *
@@ -39,6 +40,8 @@ const HASH = 51
 const SUMMARY_START = 83
 const SUMMARY_END = 87
 export const ENTRY_BYTES = 91
+/** Entries name their device by a u16 index. */
+const MAX_DEVICES_PER_CHUNK = 0x10000
 
 export function checkRecords(plaintext: Buffer, isObservation: ObservationCheck): CheckedRecords {
   const envelopes = decodeRecords(plaintext)
@@ -48,10 +51,18 @@ export function checkRecords(plaintext: Buffer, isObservation: ObservationCheck)
   let summaries = Buffer.allocUnsafeSlow(Math.max(1024, envelopes.length * 256))
   let summaryEnd = 0
   const devices: string[] = []
+  const deviceIndex = new Map<string, number>()
   const invalid: number[] = []
   let problem: string | undefined
   let count = 0
   for (const envelope of envelopes) {
+    // Entries locate envelopes by offset in the chunk: every envelope must be a view into it (decodeRecords gives
+    // views; were a decoder ever to hand back copies, refusing is safe and staging other bytes is not).
+    const start = envelope.byteOffset - plaintext.byteOffset
+    if (envelope.buffer !== plaintext.buffer || start < 0 || start + envelope.length > plaintext.length) {
+      problem = 'a group of records is unreadable'
+      break
+    }
     const opened = openEnvelope(envelope)
     if (!opened.ok) {
       problem = `a record is unreadable (${opened.reason})`
@@ -59,8 +70,15 @@ export function checkRecords(plaintext: Buffer, isObservation: ObservationCheck)
     }
     const v = opened.version
     if (!isObservation(v.value).ok) invalid.push(count)
-    let device = devices.lastIndexOf(v.deviceId)
-    if (device < 0) device = devices.push(v.deviceId) - 1
+    let device = deviceIndex.get(v.deviceId)
+    if (device === undefined) {
+      if (devices.length === MAX_DEVICES_PER_CHUNK) {
+        problem = 'a group of records names too many devices'
+        break
+      }
+      device = devices.push(v.deviceId) - 1
+      deviceIndex.set(v.deviceId, device)
+    }
     const bound = summaryBytesBound(v.docId, v.updatedAt, v.links)
     if (summaryEnd + bound > summaries.length) {
       const bigger = Buffer.allocUnsafeSlow(2 * summaries.length + bound)
@@ -70,7 +88,6 @@ export function checkRecords(plaintext: Buffer, isObservation: ObservationCheck)
     const summaryStart = summaryEnd
     summaryEnd = packSummary(summaries, summaryEnd, device, v.seq, v.docId, v.updatedAt, v.links, v.deleted)
     const at = count * ENTRY_BYTES
-    const start = envelope.byteOffset - plaintext.byteOffset
     entries.writeUInt32LE(start, at + START)
     entries.writeUInt32LE(start + envelope.length, at + END)
     entries.writeUInt16LE(device, at + DEVICE)
@@ -83,7 +100,10 @@ export function checkRecords(plaintext: Buffer, isObservation: ObservationCheck)
     entries.writeUInt32LE(summaryEnd, at + SUMMARY_END)
     count++
   }
-  const result: CheckedRecords = { devices, count, entries: entries.subarray(0, count * ENTRY_BYTES), summaries: summaries.subarray(0, summaryEnd), invalid }
+  // Summaries are kept until the receive commits: in a buffer of their exact size, not the room guessed above.
+  const packed = Buffer.allocUnsafeSlow(summaryEnd)
+  summaries.copy(packed, 0, 0, summaryEnd)
+  const result: CheckedRecords = { devices, count, entries: entries.subarray(0, count * ENTRY_BYTES), summaries: packed, invalid }
   if (problem !== undefined) result.problem = problem
   return result
 }

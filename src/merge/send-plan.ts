@@ -40,12 +40,13 @@ export function planSend(store: Store, fileClock: Map<string, number>, commits: 
   }
   const blobs: SendPlan['blobs'] = []
   let blobBytes = 0
-  const inFile = new Set(commits.flatMap((c) => c.blobs.map((b) => b.hash)))
-  // Counted before listed: when this device holds exactly the file's blobs there is nothing to send, and a no-change
-  // sync of a file with thousands of photos need not read every blob's key to find that out.
-  const holdsExactlyTheFiles = store.blobCount() === inFile.size && [...inFile].every((hash) => store.hasBlob(hash))
-  if (media !== 'none' && !holdsExactlyTheFiles) {
-    for (const blob of store.blobEntries((hash) => inFile.has(hash))) {
+  if (media !== 'none') {
+    const inFile = new Set(commits.flatMap((c) => c.blobs.map((b) => b.hash)))
+    // Counted before listed: when this device holds exactly the file's blobs there is nothing to send, and a
+    // no-change sync of a file with thousands of photos need not read every blob's key to find that out.
+    const holdsExactlyTheFiles = store.blobCount() === inFile.size && [...inFile].every((hash) => store.hasBlob(hash))
+    const candidates = holdsExactlyTheFiles ? [] : store.blobEntries((hash) => inFile.has(hash))
+    for (const blob of candidates) {
       if (media === 'previews' && !blob.variant) continue
       blobs.push(blob)
       blobBytes += blob.size

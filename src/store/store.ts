@@ -259,7 +259,7 @@ export class Store {
     return this.blobs.doesExist(hash)
   }
 
-  /** How many blobs are held (LMDB keeps the count: nothing is read). */
+  /** How many blobs are held (LMDB keeps the count: no key is read). */
   blobCount(): number {
     return (this.blobs.getStats() as { entryCount: number }).entryCount
   }

@@ -89,7 +89,7 @@ export class SummaryLog {
         const deviceId = devices[page.readUInt16LE(at)]!
         const seq = page.readDoubleLE(at + 2)
         const deleted = page[at + 10] === 1
-        fields.at += 11
+        fields.at += SUMMARY_DOC_ID
         const docId = fields.string()
         const updatedAt = fields.string()
         const linkCount = page.readUInt32LE(fields.at)
