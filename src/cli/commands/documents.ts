@@ -8,7 +8,8 @@ import { addPhoto } from '../../store/media-variants.js'
 import { resolveDocId } from '../../documents/resolve-doc.js'
 import { collectTag, parseCoordinate, parseTags } from '../../documents/tags.js'
 import { toComapeoDoc } from '../../store/version.js'
-import { output, withStore } from '../context.js'
+import { globals, output, withStore } from '../context.js'
+import { writeText } from '../text-out.js'
 
 export function registerDocumentCommands(program: Command): void {
   program
@@ -92,13 +93,12 @@ export function registerDocumentCommands(program: Command): void {
     .command('list')
     .description('the current observations, by docId')
     .action(async (_opts, command: Command) => {
+      // Printed one document at a time: a project of 100,000 observations is never held whole.
       await withStore(command, async (store) => {
-        const docs = [...store.currentVersions()].map(toComapeoDoc)
-        output(command, docs, () =>
-          docs.length === 0
-            ? 'No observations yet. Add one with `ferry add --lat N --lon N`, or sync with a file.'
-            : docs.map((d) => `${String(d.docId)}  ${String(d.updatedAt)}  ${fmtPosition(d)}  ${fmtTags(d.tags)}`).join('\n'),
-        )
+        const docs = (function* () {
+          for (const v of store.currentVersions()) yield toComapeoDoc(v)
+        })()
+        await writeText(process.stdout, globals(command).json ? jsonArrayParts(docs) : listLines(docs))
       })
     })
 
@@ -134,4 +134,24 @@ function fmtTags(tags: unknown): string {
   return Object.entries((tags as Record<string, unknown>) ?? {})
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(' ')
+}
+
+/** The documents as `JSON.stringify(docs)` prints them, one at a time, and a line break. */
+function* jsonArrayParts(docs: Iterable<Record<string, unknown>>): Iterable<string> {
+  let first = true
+  for (const doc of docs) {
+    yield `${first ? '[' : ','}${JSON.stringify(doc)}`
+    first = false
+  }
+  yield first ? '[]\n' : ']\n'
+}
+
+/** One line per document, or a hint when there are none. */
+function* listLines(docs: Iterable<Record<string, unknown>>): Iterable<string> {
+  let any = false
+  for (const d of docs) {
+    any = true
+    yield `${String(d.docId)}  ${String(d.updatedAt)}  ${fmtPosition(d)}  ${fmtTags(d.tags)}\n`
+  }
+  if (!any) yield 'No observations yet. Add one with `ferry add --lat N --lon N`, or sync with a file.\n'
 }

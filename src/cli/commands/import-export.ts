@@ -1,17 +1,17 @@
 import type { Command } from 'commander'
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { badInput, diskError } from '../../errors.js'
-import { toGeoJsonExport, toJsonExport } from '../../documents/export-format.js'
+import { geoJsonExportParts, jsonExportParts } from '../../documents/export-format.js'
 import { parseImport } from '../../documents/import-parse.js'
 import { comapeoSchema } from '../../store/comapeo-schema.js'
 import { SHA256_HEX } from '../../store/media-store.js'
 import type { Store } from '../../store/store.js'
-import type { Version } from '../../store/version.js'
 import type { BlobRecord } from '../../store/blob-record.js'
 import { makeVariants } from '../../store/media-variants.js'
 import { output, plural, withStore } from '../context.js'
+import { writeTextFile } from '../text-out.js'
 
 export function registerImportExportCommands(program: Command): void {
   program
@@ -52,15 +52,23 @@ export function registerImportExportCommands(program: Command): void {
     .action(async (file: string, opts: { format: string; media?: string }, command: Command) => {
       if (opts.format !== 'json' && opts.format !== 'geojson') throw badInput(`--format must be json or geojson, not ${opts.format}.`)
       await withStore(command, async (store) => {
-        const versions = [...store.currentVersions()]
-        const text = opts.format === 'json' ? toJsonExport(versions) : toGeoJsonExport(versions)
+        // One document at a time from the store to the file; only the count and the attachments' hashes are kept.
+        let count = 0
+        const hashes = new Set<string>()
+        const versions = (function* () {
+          for (const v of store.currentVersions()) {
+            count++
+            for (const a of (v.value.attachments as Array<{ hash?: unknown }> | undefined) ?? []) hashes.add(String(a.hash))
+            yield v
+          }
+        })()
         try {
-          await writeFile(file, text)
+          await writeTextFile(file, opts.format === 'json' ? jsonExportParts(versions) : geoJsonExportParts(versions))
         } catch (err) {
           throw diskError(err, file)
         }
-        const copied = opts.media ? await copyOutBlobs(store, opts.media, versions) : 0
-        output(command, { file, observations: versions.length, media: copied }, () => `Exported ${plural(versions.length, 'observation')} to ${file}${opts.media ? ` and ${plural(copied, 'media file')} to ${opts.media}` : ''}.`)
+        const copied = opts.media ? await copyOutBlobs(store, opts.media, hashes) : 0
+        output(command, { file, observations: count, media: copied }, () => `Exported ${plural(count, 'observation')} to ${file}${opts.media ? ` and ${plural(copied, 'media file')} to ${opts.media}` : ''}.`)
       })
     })
 }
@@ -79,10 +87,9 @@ async function bringInBlobs(store: Store, dir: string, hashes: string[]): Promis
   return blobs
 }
 
-async function copyOutBlobs(store: Store, dir: string, versions: Version[]): Promise<number> {
+async function copyOutBlobs(store: Store, dir: string, hashes: ReadonlySet<string>): Promise<number> {
   await mkdir(dir, { recursive: true })
   let copied = 0
-  const hashes = new Set(versions.flatMap((v) => ((v.value.attachments as Array<{ hash?: unknown }> | undefined) ?? []).map((a) => String(a.hash))))
   for (const hash of [...hashes].sort()) {
     if (!SHA256_HEX.test(hash) || !store.hasBlob(hash)) continue
     const target = path.join(dir, hash)
