@@ -1,4 +1,4 @@
-import { open, rename, stat, unlink } from 'node:fs/promises'
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Writable } from 'node:stream'
@@ -12,11 +12,12 @@ const BATCH_CHARS = 1 << 20
  * Something that is not a regular file (/dev/stdout, a pipe) is written to directly.
  */
 export async function writeTextFile(file: string, parts: Iterable<string>): Promise<void> {
+  const writeAll = (handle: FileHandle) => eachBatch(parts, async (text) => void (await handle.write(text)))
   const existing = await stat(file).catch(() => undefined)
   if (existing && !existing.isFile()) {
     const target = await open(file, 'w')
     try {
-      await eachBatch(parts, async (text) => void (await target.write(text)))
+      await writeAll(target)
     } finally {
       await target.close()
     }
@@ -25,7 +26,7 @@ export async function writeTextFile(file: string, parts: Iterable<string>): Prom
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.ferry-tmp-${randomBytes(4).toString('hex')}`)
   const handle = await open(tmp, 'wx')
   try {
-    await eachBatch(parts, async (text) => void (await handle.write(text)))
+    await writeAll(handle)
     await handle.sync()
     await handle.close()
     await rename(tmp, file)

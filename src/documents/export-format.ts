@@ -8,23 +8,13 @@ import { toComapeoDoc, type Version } from '../store/version.js'
  * observations never holds them all (as objects, or as one string) at once.
  */
 export function* jsonExportParts(versions: Iterable<Version>): Iterable<string> {
-  yield* arrayParts(
-    (function* () {
-      for (const v of versions) yield toComapeoDoc(v)
-    })(),
-    '',
-  )
+  yield* arrayParts(versions, toComapeoDoc, '')
   yield '\n'
 }
 
 export function* geoJsonExportParts(versions: Iterable<Version>): Iterable<string> {
   yield '{\n  "type": "FeatureCollection",\n  "features": '
-  yield* arrayParts(
-    (function* () {
-      for (const v of versions) yield toFeature(v)
-    })(),
-    '  ',
-  )
+  yield* arrayParts(versions, toFeature, '  ')
   yield '\n}\n'
 }
 
@@ -48,13 +38,13 @@ function toFeature(v: Version): Record<string, unknown> {
 }
 
 /**
- * `JSON.stringify(items, null, 2)` for an array found at indentation `indent`, one item at a time. JSON text has
- * no raw line breaks inside strings, so indenting an item's lines is indenting its layout.
+ * `JSON.stringify(versions.map(toItem), null, 2)` for an array found at indentation `indent`, one item at a time.
+ * JSON text has no raw line breaks inside strings, so indenting an item's lines is indenting its layout.
  */
-function* arrayParts(items: Iterable<unknown>, indent: string): Iterable<string> {
+function* arrayParts(versions: Iterable<Version>, toItem: (v: Version) => unknown, indent: string): Iterable<string> {
   let first = true
-  for (const item of items) {
-    yield `${first ? '[' : ','}\n${indent}  ${JSON.stringify(item, null, 2).replaceAll('\n', `\n${indent}  `)}`
+  for (const v of versions) {
+    yield `${first ? '[' : ','}\n${indent}  ${JSON.stringify(toItem(v), null, 2).replaceAll('\n', `\n${indent}  `)}`
     first = false
   }
   yield first ? '[]' : `\n${indent}]`

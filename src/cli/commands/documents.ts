@@ -7,7 +7,7 @@ import { comapeoSchema } from '../../store/comapeo-schema.js'
 import { addPhoto } from '../../store/media-variants.js'
 import { resolveDocId } from '../../documents/resolve-doc.js'
 import { collectTag, parseCoordinate, parseTags } from '../../documents/tags.js'
-import { toComapeoDoc } from '../../store/version.js'
+import { toComapeoDoc, type Version } from '../../store/version.js'
 import { globals, output, withStore } from '../context.js'
 import { writeText } from '../text-out.js'
 
@@ -95,10 +95,8 @@ export function registerDocumentCommands(program: Command): void {
     .action(async (_opts, command: Command) => {
       // Printed one document at a time: a project of 100,000 observations is never held whole.
       await withStore(command, async (store) => {
-        const docs = (function* () {
-          for (const v of store.currentVersions()) yield toComapeoDoc(v)
-        })()
-        await writeText(process.stdout, globals(command).json ? jsonArrayParts(docs) : listLines(docs))
+        const versions = store.currentVersions()
+        await writeText(process.stdout, globals(command).json ? jsonArrayParts(versions) : listLines(versions))
       })
     })
 
@@ -137,19 +135,20 @@ function fmtTags(tags: unknown): string {
 }
 
 /** The documents as `JSON.stringify(docs)` prints them, one at a time, and a line break. */
-function* jsonArrayParts(docs: Iterable<Record<string, unknown>>): Iterable<string> {
+function* jsonArrayParts(versions: Iterable<Version>): Iterable<string> {
   let first = true
-  for (const doc of docs) {
-    yield `${first ? '[' : ','}${JSON.stringify(doc)}`
+  for (const v of versions) {
+    yield `${first ? '[' : ','}${JSON.stringify(toComapeoDoc(v))}`
     first = false
   }
   yield first ? '[]\n' : ']\n'
 }
 
 /** One line per document, or a hint when there are none. */
-function* listLines(docs: Iterable<Record<string, unknown>>): Iterable<string> {
+function* listLines(versions: Iterable<Version>): Iterable<string> {
   let any = false
-  for (const d of docs) {
+  for (const v of versions) {
+    const d = toComapeoDoc(v)
     any = true
     yield `${String(d.docId)}  ${String(d.updatedAt)}  ${fmtPosition(d)}  ${fmtTags(d.tags)}\n`
   }
