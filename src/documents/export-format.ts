@@ -23,10 +23,6 @@ export function toJsonExport(versions: Iterable<Version>): string {
   return [...jsonExportParts(versions)].join('')
 }
 
-export function toGeoJsonExport(versions: Iterable<Version>): string {
-  return [...geoJsonExportParts(versions)].join('')
-}
-
 function toFeature(v: Version): Record<string, unknown> {
   const { lat, lon, tags } = v.value as { lat?: number; lon?: number; tags?: Record<string, unknown> }
   return {
