@@ -31,6 +31,9 @@ const io = suites['io-errors']
 const fuzz = suites.fuzz
 const salvage = suites.salvage
 const soak = suites.soak
+const dataDiskFull = Object.keys(suites)
+  .filter((name) => name.startsWith('data-disk-full-'))
+  .map((name) => suites[name])
 
 const brokenFiles = get('kills', 'verifyFailures') + pulls.reduce((s, p) => s + p.verifyFailures, 0) + get('io-errors', 'brokenFiles')
 const lostVersions = get('kills', 'lostVersions') + pulls.reduce((s, p) => s + p.lostVersions, 0) + get('io-errors', 'lostVersions') + get('fuzz', 'inventedVersions') + get('soak', 'lostVersions')
@@ -59,6 +62,7 @@ p(
   `| Hostile / damaged files (fuzz) | ${fuzz ? n(fuzz.cases) : 'not run'} | ${fuzz ? `${n(fuzz.refused)} refused with nothing changed, ${n(fuzz.accepted)} accepted as valid (${n(fuzz.acceptedFallBack)} falling back to an earlier commit)` : ''} |`,
   `| Salvage of randomly damaged files | ${salvage ? n(salvage.cases) : 'not run'} | ${salvage ? `${n(salvage.versionsRecovered)} of ${n(salvage.versionsWritten)} versions recovered, none invented` : ''} |`,
   `| Full drive / read-only drive | ${has('drives-full') ? 1 : 0} / ${has('drives-readonly') ? 1 : 0} | exit ${get('drives-full', 'fullDriveSyncExit', '–')} / exit ${get('drives-readonly', 'readOnlySyncExit', '–')}, file and database intact |`,
+  `| Full disk under the data folder (sync and import, into a version file and into the database) | ${dataDiskFull.length} | exit ${[...new Set(dataDiskFull.map((d) => d.exit))].join(', ') || '–'}, data folder unchanged, no file left; the same command succeeds once there is room |`,
   '',
   `**Broken files: ${n(brokenFiles)} · lost versions: ${n(lostVersions)} · crashes or hangs: ${n(crashes)}.**`,
   '',
@@ -92,7 +96,7 @@ if (kills) {
   p(
     '## SIGKILL',
     '',
-    `Two data folders, new observations with 20–100 KB photos on both each round, the real CLI killed after a random delay in [0, ${n(kills.typicalSyncMs)} ms] (a typical sync on this machine, measured first)${kills.killsDuringAppend ? `; in ${n(kills.killsDuringAppend)} of the rounds the killed computer also had a 5–6 MB photo to send and was killed 0–20 ms after the file began to grow` : ''}.`,
+    `Two data folders, new observations with 20–100 KB photos on both each round, the real CLI killed after a random delay in [0, ${n(kills.typicalSyncMs)} ms] (a typical sync on this machine, measured first)${kills.killsDuringAppend ? `; in ${n(kills.killsDuringAppend)} of the rounds the killed computer also had a 5–6 MB photo to send and was killed 0–20 ms after the file began to grow` : ''}. Every other round checked the records on a worker thread; three rounds in five wrote every version received to a version file beside the database rather than into it.`,
     `${n(kills.killedMidSync)} kills landed while the sync ran, ${n(kills.finishedBeforeKill)} after it finished; ${n(kills.fileGrewWithoutCommit ?? kills.tornTails)} left part of an append after the last commit, which the next sync cut off.`,
     `After each: \`ferry verify\` failed ${n(kills.verifyFailures)} times, a data folder failed to open ${n(kills.openFailures)} times. Final round: ${n(kills.versionsWritten)} versions written, ${n(kills.lostVersions)} missing on either computer.`,
     '',
@@ -136,14 +140,14 @@ p(
   '- A version signed with one device key cannot be passed off as another device’s, whether it continues, replaces or starts that device’s chain.',
   '- A blob chunk with the right key but wrong content is refused before anything reaches the media store.',
   '- Attachment names such as `../../etc/passwd` stay data; media land only under `media/blobs/<2 hex>/<64 hex>`.',
-  '- The data folder is 0700, the database and the `.ferryproject` 0600, even under umask 000.',
+  '- The data folder and its `versions` folder are 0700, the database, the version files and the `.ferryproject` 0600, even under umask 000.',
   '',
 )
 p(
   '## Not covered here',
   '',
   '- Power loss with the page cache written out of order (later pages on disk, earlier ones not): the pulls above keep write order; the reader treats such a tail as damage, not as an interrupted write.',
-  '- ENOSPC in the middle of a real write: the free-space check before writing catches a full drive first (exit 5, tested on a 4 MB ext4 image); a write failing with ENOSPC later is covered only through FaultyDisk.',
+  '- ENOSPC in the middle of a real write to the sync file: the free-space check before writing catches a full drive first (exit 5, tested on a 4 MB ext4 image); a write failing with ENOSPC later is covered only through FaultyDisk. (The disk under the data folder is filled for real: test/faults/drives.test.ts.)',
   '',
   '## Found by this suite, and fixed',
   '',
@@ -153,6 +157,7 @@ p(
   '- A write torn inside a chunk frame left a file that verify called damaged and sync refused for good (injected I/O errors).',
   '- A failed create leaked its file descriptor when the header write failed (injected I/O errors).',
   '- A SIGKILL between creating `writer.lock` and writing the PID into it left an empty lock that kept the data folder “busy” until someone deleted it (seen once in a 250-kill run; test/faults/writer-lock.test.ts).',
+  '- A full disk under the data folder crashed `ferry sync` and `ferry import` with a stack trace (exit 1), or worse, ended them with exit 0 and nothing done: lmdb-js reports a failed commit through promises nobody holds (kriszyp/lmdb-js#368), and with overlapping sync never settles its flush after one. Ferry now commits with LMDB\'s own sync (no measurable cost in the benchmark), catches those orphaned failures (src/store/lmdb-failures.ts) and exits 5 with one sentence (full data disk; test/faults/drives.test.ts).',
   '- An append interrupted exactly between two chunks was reported as a clean file, so the inbox’s “copy finished” test could accept a copy still in progress (SIGKILL aimed at the append; test/faults/torn-tail.test.ts).',
   '',
 )

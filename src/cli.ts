@@ -43,6 +43,10 @@ Exit codes: 0 done, 1 unexpected, 2 bad usage or input, 3 another project's file
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram()
   const debug = argv.includes('--debug')
+  // Libraries print their own diagnostics (lmdb-js prints a failed commit's error on its way to the caller). The
+  // user gets Ferry's one plain sentence; --debug shows theirs too. Ferry itself writes to the streams directly.
+  // This also hides Node's own process warnings (deprecations) from users, which is intended.
+  if (!debug) console.error = console.warn = () => undefined
   try {
     await program.parseAsync(argv)
     return ExitCode.ok
@@ -62,7 +66,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Commands that leave handles open (the daemon) never settle until they stop; the rest exit at once.
+// Commands that leave handles open (the daemon) never settle until they stop; the rest exit at once. Until main
+// settles the exit code says "unexpected": should a promise Ferry awaits never settle (a library's bug) and the
+// event loop run dry, the process must not report success for work it never finished.
+process.exitCode = ExitCode.unexpected
 void main(process.argv).then((code) => {
   process.exitCode = code
 })

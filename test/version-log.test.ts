@@ -1,7 +1,7 @@
-import { cpSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createSyncFile, syncWithFile } from '../src/merge/merge.js'
 import { BLOCK_TARGET_BYTES } from '../src/store/version-block.js'
 import { Store } from '../src/store/store.js'
@@ -14,7 +14,23 @@ const { devices, track, untrack } = testStores('log', 'Log test')
 // About 2 KiB per version, so a few dozen versions span several blocks.
 const obs = (i: number) => ({ schemaName: 'observation', lat: 1, lon: 2, tags: { i: String(i), pad: 'x'.repeat(2000) }, attachments: [] })
 
-describe('the version log (blocks of envelopes per device)', () => {
+const versionFiles = (dataDir: string) => (existsSync(path.join(dataDir, 'versions')) ? readdirSync(path.join(dataDir, 'versions')) : [])
+
+// Every test runs with the envelopes inside the database, in version files (large writes), and both in one log.
+describe.each([
+  { where: 'in the database', afterBytes: String(1024 ** 3) },
+  { where: 'in the database, then in version files', afterBytes: String(64 * 1024) },
+  { where: 'in version files', afterBytes: '0' },
+])('the version log (blocks of envelopes per device) $where', ({ afterBytes }) => {
+  const before = process.env.FERRY_VERSION_FILES_AFTER_BYTES
+  beforeEach(() => {
+    process.env.FERRY_VERSION_FILES_AFTER_BYTES = afterBytes
+  })
+  afterEach(() => {
+    if (before === undefined) delete process.env.FERRY_VERSION_FILES_AFTER_BYTES
+    else process.env.FERRY_VERSION_FILES_AFTER_BYTES = before
+  })
+
   it('holds every version, in order, whether written one at a time or in batches, across block boundaries', async () => {
     const [a] = await devices(1)
     const me = a!.info.deviceId
@@ -42,6 +58,8 @@ describe('the version log (blocks of envelopes per device)', () => {
     expect([...a!.envelopes(me, 5, 4)]).toEqual([])
     for (const seq of [0, 1, 19, 20, 21, 37, 60]) expect(a!.bytesThrough(me, seq)).toBe(all.slice(0, seq).reduce((sum, e) => sum + e.length, 0))
     expect(a!.getEnvelope(me, 61)).toBeUndefined()
+    // Where they are: one file per write that went past the threshold (the batch of 40 is ~80 KiB).
+    expect(versionFiles(a!.dataDir)).toHaveLength(afterBytes === '0' ? 21 : afterBytes === String(64 * 1024) ? 1 : 0)
   })
 
   it('a receive that never commits leaves nothing visible, and the next receive removes what it wrote', async () => {

@@ -1,5 +1,7 @@
+import { commitFailuresSoFar, unlessCommitFails } from './lmdb-failures.js'
 import { SummaryLog } from './summary-log.js'
-import { BLOCK_TARGET_BYTES, encodeBlock } from './version-block.js'
+import { BLOCK_TARGET_BYTES } from './version-block.js'
+import type { VersionFileWriter } from './version-files.js'
 import type { VersionLog } from './version-log.js'
 import type { Version } from './version.js'
 
@@ -23,6 +25,8 @@ interface OpenBlock {
  * each envelope written once, in blocks, in LMDB's batched transactions; and a packed summary of each, which
  * Store.commitIncoming indexes when it moves the clocks in one transaction. Until then the received data is
  * invisible; a failed or interrupted receive leaves only blocks past the clocks, which the next receive removes.
+ * Past `filesAfterBytes` of envelopes, the blocks point into a new version file (version-files.ts), which
+ * `finish` makes durable and the commit registers.
  */
 export class IncomingStage {
   readonly summaries = new SummaryLog()
@@ -31,11 +35,22 @@ export class IncomingStage {
   private lastWrite: Promise<unknown> | undefined
   private windowEnd: Promise<unknown> | undefined
   private failure: { error: unknown } | undefined
+  private stagedBytes = 0
+  private versionFile: VersionFileWriter | undefined
+  private readonly failuresBefore = commitFailuresSoFar()
 
   constructor(
     private readonly log: VersionLog,
     private readonly clock: ReadonlyMap<string, ClockEntry>,
+    private readonly filesAfterBytes: number,
+    /** What a failed LMDB write becomes (a full disk: a plain FerryError). */
+    private readonly writeError: (err: unknown) => unknown,
   ) {}
+
+  /** The version file this receive wrote, if any: the commit registers it. */
+  get file(): VersionFileWriter | undefined {
+    return this.versionFile
+  }
 
   /**
    * Adds the next version of its device (the caller has checked the chain) to the log. Its summary goes to
@@ -77,26 +92,34 @@ export class IncomingStage {
   async written(): Promise<void> {
     const previous = this.windowEnd
     this.windowEnd = this.lastWrite
-    await previous
+    await this.untilWritten(previous)
     if (this.failure) throw this.failure.error
   }
 
-  /** Writes the partly filled blocks and waits until every block is committed (not yet visible). */
+  /**
+   * Writes the partly filled blocks and waits until every block is committed (not yet visible) and the version
+   * file, if any, is durable.
+   */
   async finish(): Promise<void> {
     for (const [device, block] of this.open) this.writeBlock(device, block)
-    await this.lastWrite
-    await this.log.committed
+    await this.untilWritten(this.lastWrite)
+    await this.untilWritten(this.log.committed)
     if (this.failure) throw this.failure.error
+    if (this.versionFile) {
+      await this.versionFile.sync()
+      this.versionFile.close()
+    }
   }
 
   /** Waits for writes in flight, whatever their outcome, so what they leave can be removed after. */
   async settle(): Promise<void> {
     try {
-      await this.lastWrite
-      await this.log.committed
+      await this.untilWritten(this.lastWrite)
+      await this.untilWritten(this.log.committed)
     } catch {
       // The receive has already failed; this only waits.
     }
+    this.versionFile?.close()
   }
 
   /** The new clock entry of every device this receive extends. */
@@ -104,10 +127,22 @@ export class IncomingStage {
     return this.tips
   }
 
+  /** Waits for LMDB, and stops waiting if one of its commits fails in a way the write itself never hears of. */
+  private async untilWritten(write: PromiseLike<unknown> | undefined): Promise<void> {
+    if (!write) return
+    try {
+      await unlessCommitFails(write, this.failuresBefore)
+    } catch (error) {
+      this.failure ??= { error: this.writeError(error) }
+    }
+  }
+
   private writeBlock(device: string, block: OpenBlock): void {
+    this.stagedBytes += block.bytes
+    if (!this.versionFile && this.stagedBytes > this.filesAfterBytes) this.versionFile = this.log.files.create()
     // Only some writes are awaited; any failure is kept, so a lost block can never be committed over.
-    this.lastWrite = this.log.put(device, block.firstSeq, encodeBlock(block.envelopes, block.bytesBefore)).catch((error: unknown) => {
-      this.failure ??= { error }
+    this.lastWrite = this.log.put(device, block.firstSeq, block.envelopes, block.bytes, block.bytesBefore, this.versionFile).catch((error: unknown) => {
+      this.failure ??= { error: this.writeError(error) }
     })
     this.open.delete(device)
   }

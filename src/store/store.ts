@@ -16,7 +16,9 @@ import { IncomingStage, type ClockEntry } from './incoming-stage.js'
 import { docStateEncoding, presenceEncoding } from './index-codecs.js'
 import type { VersionSummary } from './summary-log.js'
 import { envelopeHash, openEnvelope, parseVersionId, sealVersion, type Version, type VersionBody } from './version.js'
+import { VersionFiles } from './version-files.js'
 import { VersionLog } from './version-log.js'
+import { commitFailuresSoFar, ignoreOrphanedCommitFailures, storeWriteError, unlessCommitFails } from './lmdb-failures.js'
 import { acquireWriterLock } from './writer-lock.js'
 
 export type { ClockEntry } from './incoming-stage.js'
@@ -42,8 +44,23 @@ const DB_FILE = 'ferry.mdb'
 // large receive then counted many pages twice in its resident size. Not on Windows, where LMDB may size the file
 // to the map.
 const MAP_SIZE = process.platform === 'win32' ? {} : { mapSize: 4 * 1024 ** 3 }
-/** Bumped whenever the database layout changes; a folder of another layout is refused rather than misread. */
-const LAYOUT = 2
+/**
+ * Bumped whenever the database layout changes; a folder of another layout is refused rather than misread. Layout 3
+ * added version files; a layout-2 folder is read as it is and marked 3 when its first version file is registered,
+ * so an older build never misreads a block pointing into one.
+ */
+const LAYOUT = 3
+const READABLE_LAYOUTS = [2, 3]
+/**
+ * A write (a receive, a batch of local changes) of more envelope bytes than this puts the rest in a version file
+ * (version-files.ts) instead of the database. `FERRY_VERSION_FILES_AFTER_BYTES` overrides it (tests use 0).
+ */
+const VERSION_FILES_AFTER_BYTES = 1024 * 1024
+
+function versionFilesAfterBytes(): number {
+  const set = Number(process.env.FERRY_VERSION_FILES_AFTER_BYTES)
+  return process.env.FERRY_VERSION_FILES_AFTER_BYTES !== undefined && Number.isSafeInteger(set) && set >= 0 ? set : VERSION_FILES_AFTER_BYTES
+}
 
 /**
  * lmdb loads when a data folder is first opened, through its CommonJS build (dist/index.cjs, which also loads faster
@@ -57,7 +74,8 @@ function openLmdb(options: RootDatabaseOptionsWithPath): RootDatabase {
 export const DEFAULT_PROJECT_NAME = 'My field project'
 
 /**
- * The data folder: one LMDB environment plus the media store.
+ * The data folder: one LMDB environment, the version files of large writes (`versions/`, version-files.ts) and the
+ * media store.
  *
  * Named databases:
  * - `log`       [deviceId, first seq] → a block of that device's consecutive envelopes (version-log.ts). Every
@@ -69,6 +87,7 @@ export const DEFAULT_PROJECT_NAME = 'My field project'
  * - `blobs`     sha256 hex → size (and, for a preview or thumbnail, its original), for blobs whose files are
  *               durably in the media store.
  * - `meta`      project, device key, categories, live-document count, layout.
+ * - `versionFiles` id → true for every version file a committed write made (any other file is a leftover).
  */
 export class Store {
   readonly media: MediaStore
@@ -79,6 +98,11 @@ export class Store {
   private readonly deviceKeyDer: Buffer
   private parsedDeviceKey: DeviceKey | undefined
   private storeInfo: StoreInfo | undefined
+  private readonly filesAfterBytes = versionFilesAfterBytes()
+  /** lmdb-failures.ts: commit failures this process had seen before this store opened. */
+  private readonly failuresAtOpen = commitFailuresSoFar()
+  /** An LMDB write failed (a full or failing disk): close() must not wait for LMDB then. */
+  private writeFailed = false
 
   private constructor(
     readonly dataDir: string,
@@ -90,8 +114,9 @@ export class Store {
     private readonly superseded: Database<true, string>,
     private readonly blobs: Database<StoredBlob, string>,
     private readonly meta: Database<unknown, string>,
+    versionFiles: Database<true, number>,
   ) {
-    this.log = new VersionLog(versions)
+    this.log = new VersionLog(versions, new VersionFiles(path.join(dataDir, 'versions'), versionFiles, () => this.markLayout()))
     const project = meta.get('project') as ProjectRecord
     this.projectSecret = Buffer.from(project.secret)
     this.projectId = projectIdOf(this.projectSecret)
@@ -122,11 +147,18 @@ export class Store {
       await store.env.close()
       throw new FerryError('not-initialised', `The data folder ${dataDir} was never finished setting up. Run \`ferry init\` again.`)
     }
-    if (store.meta.get('layout') !== LAYOUT) {
+    if (!READABLE_LAYOUTS.includes(store.meta.get('layout') as number)) {
       await store.env.close()
       throw new FerryError('not-initialised', `The data folder ${dataDir} was made by a development build of Ferry with another database layout. Move it away and run \`ferry init\` again.`)
     }
-    return new Store(dataDir, store.disk, store.env, store.versions, store.clockDb, store.docs, store.superseded, store.blobs, store.meta)
+    const opened = new Store(dataDir, store.disk, store.env, store.versions, store.clockDb, store.docs, store.superseded, store.blobs, store.meta, store.versionFiles)
+    try {
+      opened.log.files.checkFolder()
+    } catch (err) {
+      await store.env.close()
+      throw err
+    }
+    return opened
   }
 
   /** Creates a project in an empty (or new) data folder, with a fresh device key. */
@@ -150,7 +182,7 @@ export class Store {
       })
       await parts.env.flushed
       chmodSync(path.join(dataDir, DB_FILE), 0o600)
-      return new Store(dataDir, parts.disk, parts.env, parts.versions, parts.clockDb, parts.docs, parts.superseded, parts.blobs, parts.meta)
+      return new Store(dataDir, parts.disk, parts.env, parts.versions, parts.clockDb, parts.docs, parts.superseded, parts.blobs, parts.meta, parts.versionFiles)
     } finally {
       lock.release()
     }
@@ -160,7 +192,8 @@ export class Store {
     if (!statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new FerryError('not-initialised', `The data folder ${dataDir} does not exist. Run \`ferry init\` first.`)
     }
-    const env = openLmdb({ path: path.join(dataDir, DB_FILE), maxDbs: 16, compression: false, ...MAP_SIZE })
+    ignoreOrphanedCommitFailures()
+    const env = openLmdb({ path: path.join(dataDir, DB_FILE), maxDbs: 16, compression: false, overlappingSync: false, ...MAP_SIZE })
     const binary = { encoding: 'binary' as const, keyEncoding: 'ordered-binary' as const }
     return {
       disk,
@@ -171,12 +204,30 @@ export class Store {
       superseded: env.openDB<true, string>('superseded', withEncoder(presenceEncoding)),
       blobs: env.openDB<StoredBlob, string>('blobs', {}),
       meta: env.openDB<unknown, string>('meta', {}),
+      versionFiles: env.openDB<true, number>('versionFiles', { keyEncoding: 'uint32' }),
     }
   }
 
   async close(): Promise<void> {
-    await this.env.flushed
-    await this.env.close()
+    this.log.files.close()
+    if (!this.writeFailed && commitFailuresSoFar() === this.failuresAtOpen) {
+      try {
+        await unlessCommitFails(this.env.flushed, this.failuresAtOpen)
+        await unlessCommitFails(this.env.close(), this.failuresAtOpen)
+        return
+      } catch {
+        // Every write waits for its own durability and reports its own failure (a receive's staged blocks, abandoned
+        // after one failed, are the only writes nobody waits for). Closing must not replace that error with this one.
+      }
+    }
+    // After a failed commit lmdb-js may never settle its flush or its close (lmdb-failures.ts). Start the close and
+    // do not wait for it, so the error that write reported reaches the user instead of a process that just ends.
+    this.env.close().catch(() => undefined)
+  }
+
+  /** Inside a write transaction that registers a version file: a layout-2 folder becomes layout 3. */
+  private markLayout(): void {
+    if (this.meta.get('layout') !== LAYOUT) this.meta.putSync('layout', LAYOUT)
   }
 
   /** Runs fn holding this data folder's writer lock; throws FerryError('busy') when another process holds it. */
@@ -284,8 +335,10 @@ export class Store {
   // ---- writes: callers hold the writer lock (exclusive) ----
 
   async putMeta(key: string, value: unknown): Promise<void> {
-    await this.meta.put(key, value)
-    await this.env.flushed
+    return this.writing(async () => {
+      await this.meta.put(key, value)
+      await this.env.flushed
+    })
   }
 
   /**
@@ -293,6 +346,11 @@ export class Store {
    * head of the document, so it resolves forks. Returns the new versionIds.
    */
   async writeLocal(changes: readonly LocalChange[], blobs: ReadonlyArray<BlobRecord> = []): Promise<string[]> {
+    return this.writing(() => this.writeLocalChanges(changes, blobs))
+  }
+
+  private async writeLocalChanges(changes: readonly LocalChange[], blobs: ReadonlyArray<BlobRecord>): Promise<string[]> {
+    this.log.files.removeLeftovers() // of an import killed half-way, say: the caller holds the writer lock
     const now = new Date().toISOString()
     const me = this.deviceKey.deviceId
     const ids = this.env.transactionSync(() => {
@@ -300,38 +358,43 @@ export class Store {
       let seq = tip?.seq ?? 0
       let bytes = tip?.bytes ?? 0
       let prev: Buffer | null = tip ? Buffer.from(tip.hash) : null
-      const log = this.log.appenderSync(me, tip?.seq ?? 0, tip?.bytes ?? 0)
+      const log = this.log.appenderSync(me, tip?.seq ?? 0, tip?.bytes ?? 0, this.filesAfterBytes)
       // The last block is written at the end; an edit of a document made earlier in this batch finds it here.
       const fresh = new Map<string, Pick<Version, 'createdAt' | 'originalVersionId' | 'versionId'>>()
       const written: string[] = []
-      for (const change of changes) {
-        const docId = change.docId ?? randomBytes(32).toString('hex')
-        const state = change.docId === undefined ? undefined : this.docs.get(docId)
-        const links = state?.heads.map((h) => h.versionId) ?? []
-        const firstLinked = links[0] === undefined ? undefined : (fresh.get(links[0]) ?? this.getVersion(links[0]))
-        seq += 1
-        const envelope = sealVersion(this.deviceKey, this.projectId, {
-          seq,
-          prev,
-          docId,
-          createdAt: change.createdAt ?? firstLinked?.createdAt ?? now,
-          updatedAt: change.updatedAt ?? now,
-          links,
-          deleted: change.deleted ?? false,
-          ...(firstLinked ? { originalVersionId: firstLinked.originalVersionId ?? firstLinked.versionId } : {}),
-          value: change.value,
-        })
-        const opened = openEnvelope(envelope)
-        if (!opened.ok) throw new Error(`sealed an unreadable version: ${opened.reason}`)
-        const { version } = opened
-        this.adjustLiveCount(this.indexVersion(version))
-        fresh.set(version.versionId, { createdAt: version.createdAt, originalVersionId: version.originalVersionId, versionId: version.versionId })
-        log.add(envelope)
-        bytes += envelope.length
-        prev = envelopeHash(envelope)
-        written.push(version.versionId)
+      try {
+        for (const change of changes) {
+          const docId = change.docId ?? randomBytes(32).toString('hex')
+          const state = change.docId === undefined ? undefined : this.docs.get(docId)
+          const links = state?.heads.map((h) => h.versionId) ?? []
+          const firstLinked = links[0] === undefined ? undefined : (fresh.get(links[0]) ?? this.getVersion(links[0]))
+          seq += 1
+          const envelope = sealVersion(this.deviceKey, this.projectId, {
+            seq,
+            prev,
+            docId,
+            createdAt: change.createdAt ?? firstLinked?.createdAt ?? now,
+            updatedAt: change.updatedAt ?? now,
+            links,
+            deleted: change.deleted ?? false,
+            ...(firstLinked ? { originalVersionId: firstLinked.originalVersionId ?? firstLinked.versionId } : {}),
+            value: change.value,
+          })
+          const opened = openEnvelope(envelope)
+          if (!opened.ok) throw new Error(`sealed an unreadable version: ${opened.reason}`)
+          const { version } = opened
+          this.adjustLiveCount(this.indexVersion(version))
+          fresh.set(version.versionId, { createdAt: version.createdAt, originalVersionId: version.originalVersionId, versionId: version.versionId })
+          log.add(envelope)
+          bytes += envelope.length
+          prev = envelopeHash(envelope)
+          written.push(version.versionId)
+        }
+        log.finish()
+      } catch (err) {
+        log.abandon() // removes a version file it began
+        throw err
       }
-      log.finish()
       if (prev) this.clockDb.putSync(me, { seq, hash: prev, bytes })
       for (const blob of blobs) this.blobs.putSync(blob.hash, toStored(blob))
       return written
@@ -363,12 +426,20 @@ export class Store {
   /** Starts a receive, after removing what an earlier one staged and never committed (a crash, a failed check). */
   async beginIncoming(): Promise<IncomingStage> {
     await this.discardIncoming()
-    return new IncomingStage(this.log, this.clock())
+    return new IncomingStage(this.log, this.clock(), this.filesAfterBytes, (err) => storeWriteError(err, this.dataDir))
   }
 
   /** Removes what a receive staged and never committed; waits for its writes in flight first. */
   async discardIncoming(stage?: IncomingStage): Promise<void> {
+    return this.writing(() => this.discardStaged(stage))
+  }
+
+  private async discardStaged(stage?: IncomingStage): Promise<void> {
     await stage?.settle()
+    // Files first, so a full disk gets its space back even if the transaction below cannot commit. A later file may
+    // take a removed file's id while blocks past a clock still point to it: harmless, as nothing reads past a clock
+    // and those blocks go (below, or in the local write's own transaction) before anything is written there again.
+    this.log.files.removeLeftovers()
     const held = (deviceId: string) => this.clockDb.get(deviceId)?.seq ?? 0
     // A read first: nearly always there is nothing to remove, and then no write transaction (and fsync) is needed.
     if (this.log.staleBlocks(held).length === 0) return
@@ -381,6 +452,10 @@ export class Store {
    * Each device's staged range must continue its clock exactly; anything else aborts it all.
    */
   async commitIncoming(stage: IncomingStage, newBlobs: ReadonlyArray<BlobRecord>): Promise<number> {
+    return this.writing(() => this.commitStaged(stage, newBlobs))
+  }
+
+  private async commitStaged(stage: IncomingStage, newBlobs: ReadonlyArray<BlobRecord>): Promise<number> {
     await stage.finish()
     const applied = this.env.transactionSync(() => {
       const seqs = new Map<string, number>()
@@ -399,10 +474,23 @@ export class Store {
         this.clockDb.putSync(deviceId, tip)
       }
       for (const blob of newBlobs) this.blobs.putSync(blob.hash, toStored(blob))
+      if (stage.file) this.log.files.register(stage.file)
       return count
     })
     await this.env.flushed
     return applied
+  }
+
+  /** Runs a write; a failure of the disk under the database (full, failing) becomes a plain FerryError. */
+  private async writing<T>(write: () => Promise<T>): Promise<T> {
+    const since = commitFailuresSoFar()
+    try {
+      return await unlessCommitFails(write(), since)
+    } catch (err) {
+      const plain = storeWriteError(err, this.dataDir)
+      if (plain !== err) this.writeFailed = true // LMDB's own failure, not a refused value or a version file's
+      throw plain
+    }
   }
 }
 

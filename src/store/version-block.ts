@@ -9,12 +9,17 @@
  * Layout (little-endian): u32 count | f64 bytesBefore | count × u32 envelope length | the envelopes, in seq order.
  * `bytesBefore` is the total envelope bytes of the device's versions before this block, so the size of any range of
  * a device's log follows from one block header instead of reading the range.
+ *
+ * A pointer block has the same header, with the count's top bit set, and instead of the envelopes: u32 file id |
+ * f64 position — where, in a version file (version-files.ts), the envelopes lie, back to back. Counts, sizes and
+ * offsets come from the header alone, as for a block holding its envelopes.
  */
 export const BLOCK_TARGET_BYTES = 32 * 1024
 
 const COUNT_AT = 0
 const BYTES_BEFORE_AT = 4
 const LENGTHS_AT = 12
+const ELSEWHERE = 0x80000000
 
 export function encodeBlock(envelopes: readonly Uint8Array[], bytesBefore: number): Buffer {
   const headerBytes = LENGTHS_AT + 4 * envelopes.length
@@ -32,8 +37,27 @@ export function encodeBlock(envelopes: readonly Uint8Array[], bytesBefore: numbe
   return block
 }
 
+/** A pointer block: the header of `encodeBlock` for these envelopes, and where they are. */
+export function encodePointerBlock(envelopes: readonly Uint8Array[], bytesBefore: number, fileId: number, position: number): Buffer {
+  const at = LENGTHS_AT + 4 * envelopes.length
+  const block = Buffer.allocUnsafe(at + 12)
+  block.writeUInt32LE((envelopes.length | ELSEWHERE) >>> 0, COUNT_AT)
+  block.writeDoubleLE(bytesBefore, BYTES_BEFORE_AT)
+  envelopes.forEach((e, i) => block.writeUInt32LE(e.length, LENGTHS_AT + 4 * i))
+  block.writeUInt32LE(fileId, at)
+  block.writeDoubleLE(position, at + 4)
+  return block
+}
+
+/** Where a pointer block's envelopes are; undefined for a block that holds them. */
+export function blockLocation(block: Buffer): { fileId: number; position: number } | undefined {
+  if ((block.readUInt32LE(COUNT_AT) & ELSEWHERE) === 0) return undefined
+  const at = LENGTHS_AT + 4 * blockCount(block)
+  return { fileId: block.readUInt32LE(at), position: block.readDoubleLE(at + 4) }
+}
+
 export function blockCount(block: Buffer): number {
-  return block.readUInt32LE(COUNT_AT)
+  return block.readUInt32LE(COUNT_AT) & ~ELSEWHERE
 }
 
 export function blockBytesBefore(block: Buffer): number {
@@ -47,14 +71,18 @@ export function blockBytesOfFirst(block: Buffer, n: number): number {
   return sum
 }
 
-/** Views (no copies) of the envelopes at indexes from..to−1 of the block. */
-export function blockEnvelopes(block: Buffer, from: number, to: number): Buffer[] {
+/**
+ * Views (no copies) of the envelopes at indexes from..to−1 of a block that holds them, or of `bytes`, the envelopes
+ * of a pointer block read from `from` on.
+ */
+export function blockEnvelopes(block: Buffer, from: number, to: number, bytes?: Buffer): Buffer[] {
   const count = blockCount(block)
-  let at = LENGTHS_AT + 4 * count
+  let at = bytes ? -blockBytesOfFirst(block, from) : LENGTHS_AT + 4 * count
+  const source = bytes ?? block
   const out: Buffer[] = []
   for (let i = 0; i < Math.min(to, count); i++) {
     const length = block.readUInt32LE(LENGTHS_AT + 4 * i)
-    if (i >= from) out.push(block.subarray(at, at + length))
+    if (i >= from) out.push(source.subarray(at, at + length))
     at += length
   }
   return out

@@ -1,5 +1,6 @@
 import type { Database } from 'lmdb'
-import { blockBytesBefore, blockBytesOfFirst, blockCount, blockEnvelopes, BLOCK_TARGET_BYTES, encodeBlock } from './version-block.js'
+import { blockBytesBefore, blockBytesOfFirst, blockCount, blockEnvelopes, blockLocation, BLOCK_TARGET_BYTES, encodeBlock, encodePointerBlock } from './version-block.js'
+import type { VersionFiles, VersionFileWriter } from './version-files.js'
 
 type BlockKey = [deviceId: string, firstSeq: number]
 
@@ -10,6 +11,9 @@ type BlockKey = [deviceId: string, firstSeq: number]
  * beyond the clock first and moves the clock when it commits, so blocks past a clock are leftovers of a receive
  * that never committed, found and removed by `staleBlocks`. Blocks never straddle a clock: a receive starts new
  * blocks at clock + 1, and local writes move the clock in the transaction that writes their block.
+ *
+ * A block holds its envelopes, or, written by a large write, points to them in a version file (version-files.ts);
+ * readers take either.
  */
 export class VersionLog {
   /**
@@ -20,7 +24,10 @@ export class VersionLog {
    */
   private readonly starts = new Map<string, number[]>()
 
-  constructor(private readonly db: Database<Buffer, BlockKey>) {}
+  constructor(
+    private readonly db: Database<Buffer, BlockKey>,
+    readonly files: VersionFiles,
+  ) {}
 
   /**
    * The block holding `seq` of the device, if the log holds it. The block is lmdb-js's reused read buffer, valid
@@ -62,7 +69,20 @@ export class VersionLog {
     const found = this.blockAt(deviceId, seq)
     if (!found) return undefined
     const index = seq - found.firstSeq
+    const where = blockLocation(found.block)
+    if (where) {
+      const skip = blockBytesOfFirst(found.block, index)
+      return this.files.read(where.fileId, where.position + skip, blockBytesOfFirst(found.block, index + 1) - skip)
+    }
     return Buffer.from(blockEnvelopes(found.block, index, index + 1)[0]!)
+  }
+
+  /** Views of envelopes from..to−1 of a block, read from its version file if it points to one. */
+  private envelopesOf(block: Buffer, from: number, to: number): Buffer[] {
+    const where = blockLocation(block)
+    if (!where) return blockEnvelopes(block, from, to)
+    const skip = blockBytesOfFirst(block, from)
+    return blockEnvelopes(block, from, to, this.files.read(where.fileId, where.position + skip, blockBytesOfFirst(block, to) - skip))
   }
 
   /** Envelopes fromSeq..toSeq of a device, in order, read block by block. Each is a view into its block. */
@@ -75,7 +95,7 @@ export class VersionLog {
       const from = seq - key[1]
       const to = Math.min(blockCount(value), toSeq + 1 - key[1])
       if (from < 0) throw new Error(`the log of ${deviceId} has a gap before ${key[1]}`)
-      for (const envelope of blockEnvelopes(value, from, to)) yield envelope
+      for (const envelope of this.envelopesOf(value, from, to)) yield envelope
       seq = key[1] + to
     }
   }
@@ -88,10 +108,13 @@ export class VersionLog {
     return blockBytesBefore(found.block) + blockBytesOfFirst(found.block, seq - found.firstSeq + 1)
   }
 
-  /** Queues a block for the next batched write transaction; resolves once committed. */
-  put(deviceId: string, firstSeq: number, block: Buffer): Promise<boolean> {
+  /**
+   * Queues a block of envelopes for the next batched write transaction, holding them or, given a version file,
+   * pointing to them there; resolves once committed.
+   */
+  put(deviceId: string, firstSeq: number, envelopes: readonly Uint8Array[], bytes: number, bytesBefore: number, file?: VersionFileWriter): Promise<boolean> {
     this.starts.delete(deviceId)
-    return this.db.put([deviceId, firstSeq], block)
+    return this.db.put([deviceId, firstSeq], encodeMaybeElsewhere(envelopes, bytes, bytesBefore, file))
   }
 
   /** Resolves once every queued write is committed. */
@@ -103,9 +126,10 @@ export class VersionLog {
    * Appends a device's new envelopes right after its clock (`held` versions, `heldBytes` bytes), inside a write
    * transaction. Blocks are written as they fill, so a large batch never waits whole in memory; a small last block
    * is continued rather than followed by another, so a log written a few versions at a time does not become a chain
-   * of tiny blocks.
+   * of tiny blocks. Once `filesAfterBytes` of them are written, the rest go to a version file (`finish` makes it
+   * durable and registers it, so call it before the transaction ends).
    */
-  appenderSync(deviceId: string, held: number, heldBytes: number): { add(envelope: Buffer): void; finish(): void } {
+  appenderSync(deviceId: string, held: number, heldBytes: number, filesAfterBytes: number): { add(envelope: Buffer): void; finish(): void; abandon(): void } {
     this.starts.delete(deviceId)
     for (const key of this.staleKeysOf(deviceId, held)) this.db.removeSync(key)
     let firstSeq = held + 1
@@ -113,8 +137,11 @@ export class VersionLog {
     let pending: Buffer[] = []
     let pendingBytes = 0
     let added = 0
+    let addedBytes = 0
+    let file: VersionFileWriter | undefined
     const tail = held > 0 ? this.blockAt(deviceId, held) : undefined
-    if (tail) {
+    // Only a block that holds its envelopes is continued; a version file is never written again.
+    if (tail && !blockLocation(tail.block)) {
       const count = blockCount(tail.block)
       const tailBytes = blockBytesOfFirst(tail.block, count)
       if (tail.firstSeq + count - 1 === held && tailBytes < BLOCK_TARGET_BYTES) {
@@ -125,7 +152,8 @@ export class VersionLog {
       }
     }
     const flush = () => {
-      this.db.putSync([deviceId, firstSeq], encodeBlock(pending, bytesBefore))
+      if (!file && addedBytes > filesAfterBytes) file = this.files.create()
+      this.db.putSync([deviceId, firstSeq], encodeMaybeElsewhere(pending, pendingBytes, bytesBefore, file))
       firstSeq += pending.length
       bytesBefore += pendingBytes
       pending = []
@@ -135,12 +163,19 @@ export class VersionLog {
       add(envelope) {
         pending.push(envelope)
         pendingBytes += envelope.length
+        addedBytes += envelope.length
         added++
         if (pendingBytes >= BLOCK_TARGET_BYTES) flush()
       },
-      finish() {
+      finish: () => {
         if (added > 0 && pending.length > 0) flush()
+        if (file) {
+          file.syncNow()
+          file.close()
+          this.files.register(file)
+        }
       },
+      abandon: () => file?.discard(),
     }
   }
 
@@ -185,4 +220,8 @@ export class VersionLog {
     for (const key of this.db.getKeys({ limit: 1 })) return key[0]
     return undefined
   }
+}
+
+function encodeMaybeElsewhere(envelopes: readonly Uint8Array[], bytes: number, bytesBefore: number, file: VersionFileWriter | undefined): Buffer {
+  return file ? encodePointerBlock(envelopes, bytesBefore, file.id, file.append(envelopes, bytes)) : encodeBlock(envelopes, bytesBefore)
 }

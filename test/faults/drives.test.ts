@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Store } from '../../src/store/store.js'
 import { makeDevices } from '../helpers/devices.js'
 import { tempDir } from '../helpers/tmp.js'
+import { ferryOk } from '../helpers/cli.js'
 import { ferrySync, runFerry } from './lib/cli-proc.js'
 import { Drives, requireOrSkip, type LoopDrive } from './lib/drives.js'
 import { envCount, recordResult } from './lib/results.js'
@@ -255,3 +256,82 @@ describe('a full drive and a read-only drive', () => {
     recordResult('drives-readonly', { readOnlySyncExit: sync.code, readOnlyCreateExit: create.code })
   })
 })
+
+describe('a full disk under the data folder', () => {
+  const ext4 = requireOrSkip('ext4')
+  // A large write keeps its versions in a version file beside the database, a small one inside it: the disk fills
+  // during one or the other. A sync receives them; an import writes them as new local versions.
+  const modes = [
+    { where: 'a version file', key: 'version-file', env: { FERRY_VERSION_FILES_AFTER_BYTES: '0' } },
+    { where: 'the database', key: 'database', env: { FERRY_VERSION_FILES_AFTER_BYTES: String(2 ** 40) } },
+  ]
+  const operations = [
+    { name: 'sync', args: (t: FullDisk) => ['sync', t.file] },
+    { name: 'import', args: (t: FullDisk) => ['import', t.json] },
+  ]
+  for (const mode of modes) {
+    for (const op of operations) {
+      it.skipIf(ext4 !== null)(`${op.name} filling it while writing ${mode.where}: exit 5 with a plain message, data folder unchanged, no file left; the same command succeeds once there is room${ext4 ? ` (skipped: ${ext4})` : ''}`, async () => {
+        const t = await fullDataDisk()
+        const before = { files: filesOf(t.two), state: await withStore(t.two, fingerprint) }
+
+        const full = ferrySync(['--data-dir', t.two, ...op.args(t)], mode.env)
+        expect(full.code, full.stderr).toBe(5)
+        expect(oneLine(full.stderr), full.stderr).toBe(true)
+        expect(full.stderr).toMatch(/full/)
+        expect(filesOf(t.two)).toEqual(before.files)
+        expect(await withStore(t.two, fingerprint)).toBe(before.state)
+        expect(readFileSync(t.file).equals(t.fileBytes)).toBe(true)
+
+        rmSync(path.join(t.mnt, 'filler'))
+        const again = ferrySync(['--data-dir', t.two, ...op.args(t)], mode.env)
+        expect(again.code, again.stderr).toBe(0)
+        if (op.name === 'sync') expect(await withStore(t.two, fingerprint)).toBe(await withStore(t.one, fingerprint))
+        else expect(await withStore(t.two, (s) => s.countObservations())).toBe(OBSERVATIONS)
+        recordResult(`data-disk-full-${op.name}-${mode.key}`, { exit: full.code, message: full.stderr.trim() })
+      })
+    }
+  }
+})
+
+const OBSERVATIONS = 4000
+
+interface FullDisk {
+  one: string
+  two: string
+  mnt: string
+  /** A sync file of computer 1's observations, and the same as an export, both on another disk. */
+  file: string
+  fileBytes: Buffer
+  json: string
+}
+
+/** Computer 2's data folder on a small ext4 drive with 2 MB left; about 8 MB of observations waiting for it. */
+async function fullDataDisk(): Promise<FullDisk> {
+  drives = new Drives(tempDir('ferry-drives-'))
+  const root = tempDir('ferry-datafull-')
+  const [one] = makeDevices(root, 1)
+  const mnt = drives.mount(drives.create('datadisk', 'ext4', 64 * 1024))
+  const two = path.join(mnt, 'computer2')
+  ferryOk(['--data-dir', two, 'init', '--join', path.join(root, 'team.ferryproject')])
+  await withStore(one!, (s) =>
+    s.exclusive(() =>
+      s.writeLocal(Array.from({ length: OBSERVATIONS }, (_, i) => ({ value: { schemaName: 'observation', lat: 1, lon: 2, tags: { i: String(i), notes: randomBytes(1000).toString('hex') }, attachments: [] } }))),
+    ),
+  )
+  const file = path.join(root, 'field.ferry')
+  ferryOk(['--data-dir', one!, 'create', file])
+  const json = path.join(root, 'observations.json')
+  ferryOk(['--data-dir', one!, 'export', json])
+  const { bavail, bsize } = statfsSync(mnt)
+  writeFileSync(path.join(mnt, 'filler'), Buffer.alloc(bavail * bsize - 2 * 1024 * 1024))
+  return { one: one!, two, mnt, file, fileBytes: readFileSync(file), json }
+}
+
+/** Files only: an empty versions folder made for a file that failed is no leftover. */
+function filesOf(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort()
+}

@@ -83,8 +83,9 @@ describe('SIGKILL of ferry sync at random moments', () => {
       // Most rounds: a random moment of a typical sync. Every third round: the killed computer has a 5–6 MB photo to
       // send and is killed once the file starts to grow plus 0–20 ms — the moment a kill can tear the append, which
       // a uniform delay rarely hits because most of a short sync is Node starting up.
-      // Every other round checks the records it receives on a worker thread, as a large sync does.
-      const env = { FERRY_WORKER_THREADS: String(round % 4 < 2 ? 1 : 0) }
+      // Every other round checks the records it receives on a worker thread, as a large sync does. Three rounds in
+      // five write every version received to a version file (as a receive past 1 MiB does), so kills land there too.
+      const env = { FERRY_WORKER_THREADS: String(round % 4 < 2 ? 1 : 0), ...(round % 5 < 3 ? { FERRY_VERSION_FILES_AFTER_BYTES: '0' } : {}) }
       const outcome = await runFerry(['--data-dir', victim, 'sync', file], targeted ? { killWhenGrows: file, killAfterMs: Math.random() * 20, env } : { killAfterMs: Math.random() * typical, env })
       if (targeted) figures.killsDuringAppend++
       figures.kills++

@@ -1,3 +1,4 @@
+import { generate } from '@mapeo/mock-data'
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -372,7 +373,7 @@ describe('path names from a file never reach the filesystem', () => {
     expect(outside(path.join(root, 'devices'))).toEqual(devicesBefore)
     expect(existsSync('/etc/ferry-pwned')).toBe(false)
     expect(existsSync('/tmp/ferry-pwned-abs')).toBe(false)
-    // Everything in the receiver's data folder is Ferry's own: the database, its lock, and hashed media.
+    // Everything in the receiver's data folder is Ferry's own: the database, its lock, version files, hashed media.
     const all: string[] = []
     const walk = (dir: string) => {
       for (const n of readdirSync(dir)) {
@@ -382,27 +383,33 @@ describe('path names from a file never reach the filesystem', () => {
       }
     }
     walk(c!.dataDir)
-    for (const p of all) expect(p).toMatch(/^(ferry\.mdb(-lock)?|writer\.lock|media\/blobs\/[0-9a-f]{2}\/[0-9a-f]{64})$/)
+    for (const p of all) expect(p).toMatch(/^(ferry\.mdb(-lock)?|writer\.lock|versions\/\d+\.blocks|media\/blobs\/[0-9a-f]{2}\/[0-9a-f]{64})$/)
   })
 })
 
 describe('owner-only permissions', () => {
-  it('the data folder is 0700, the database 0600 and the .ferryproject 0600, even with umask 000', () => {
+  it('the data folder is 0700, the database, version files and the .ferryproject 0600, even with umask 000', () => {
     const root = tempDir()
     const dataDir = path.join(root, 'data')
     const joined = path.join(root, 'joined')
     const invite = path.join(root, 'team.ferryproject')
     const run = (args: string[]) => {
-      const r = spawnSync('sh', ['-c', 'umask 000; exec "$@"', 'sh', process.execPath, CLI, ...args], { encoding: 'utf8', env: { ...process.env, FERRY_CONFIG_DIR: path.join(root, 'config') } })
+      // Every write goes to a version file (threshold 0), so the one import below makes one.
+      const env = { ...process.env, FERRY_CONFIG_DIR: path.join(root, 'config'), FERRY_VERSION_FILES_AFTER_BYTES: '0' }
+      const r = spawnSync('sh', ['-c', 'umask 000; exec "$@"', 'sh', process.execPath, CLI, ...args], { encoding: 'utf8', env })
       if (r.status !== 0) throw new Error(`ferry ${args.join(' ')}: ${r.stderr}`)
     }
     run(['--data-dir', dataDir, 'init', '--name', 'Perms'])
     run(['--data-dir', dataDir, 'project', 'export', invite])
     run(['--data-dir', joined, 'init', '--join', invite])
+    writeFileSync(path.join(root, 'one.json'), JSON.stringify(generate('observation', { count: 1 })))
+    run(['--data-dir', dataDir, 'import', path.join(root, 'one.json')])
     const mode = (p: string) => statSync(p).mode & 0o777
     expect(mode(dataDir).toString(8)).toBe('700')
     expect(mode(joined).toString(8)).toBe('700')
     expect(mode(path.join(dataDir, 'ferry.mdb')).toString(8)).toBe('600')
+    expect(mode(path.join(dataDir, 'versions')).toString(8)).toBe('700')
+    expect(mode(path.join(dataDir, 'versions', '1.blocks')).toString(8)).toBe('600')
     expect(mode(invite).toString(8)).toBe('600')
   })
 })

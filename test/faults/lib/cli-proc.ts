@@ -71,7 +71,7 @@ export function runFerry(args: string[], opts: RunOptions = {}): Promise<ChildOu
   })
 }
 
-export function ferrySync(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: ferryEnv(), maxBuffer: 64 * 1024 * 1024 })
+export function ferrySync(args: string[], env?: Record<string, string>): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: ferryEnv(env), maxBuffer: 64 * 1024 * 1024 })
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
 }
