@@ -12,6 +12,7 @@ import { walkSegment } from './segment-walk.js'
 import { checkRoom } from './room.js'
 import { planSend, writeSegment } from './send-plan.js'
 import type { CreateOptions, MediaPolicy, SyncOptions, SyncProgress, SyncReport, TransferCounts } from './types.js'
+import { collectDeadBuffers, COLLECT_EVERY_BYTES } from './dead-buffers.js'
 import { ChainTips } from './chain-tips.js'
 import { MergeThreads } from './merge-threads.js'
 import type { BlobRecord } from '../store/blob-record.js'
@@ -127,6 +128,7 @@ async function receiveSegments(
   const sink = mediaStoreSink(store)
   const newBlobs: BlobRecord[] = []
   let stagedAtLastWait = 0
+  let readSinceCollect = 0
 
   for (const { commit } of needed) {
     const completed = await walkSegment(reader, commit, { checker, tips }, sink, {
@@ -148,6 +150,11 @@ async function receiveSegments(
         if (counts.bytes - stagedAtLastWait > STAGE_BATCH_BYTES) {
           await stage.written()
           stagedAtLastWait = counts.bytes
+        }
+        readSinceCollect += bytes
+        if (readSinceCollect > COLLECT_EVERY_BYTES) {
+          collectDeadBuffers()
+          readSinceCollect = 0
         }
       },
     })
