@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { FerryError } from '../errors.js'
@@ -55,13 +55,11 @@ function takeLock(lockPath: string, draft: string): WriterLock {
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      const holder = readHolder(lockPath)
+      const found = readLock(lockPath)
+      if (!found) continue // released just now: try again
+      const { holder } = found
       if ((holder && holder.host === os.hostname() && !isAlive(holder.pid)) || (!holder && isOlderThan(lockPath, UNREADABLE_LOCK_STALE_MS))) {
-        try {
-          unlinkSync(lockPath)
-        } catch {
-          // Someone else cleaned it up first; try again.
-        }
+        breakStaleLock(lockPath, found.content)
         continue
       }
       const what = holder?.purpose === 'sync' ? 'a sync is already running' : 'another Ferry command is changing this data'
@@ -71,9 +69,57 @@ function takeLock(lockPath: string, draft: string): WriterLock {
   throw new FerryError('busy', 'Ferry could not take the data folder lock. Try again in a moment.')
 }
 
-function readHolder(lockPath: string): { pid: number; host: string; purpose: string } | undefined {
+/**
+ * Removes the lock judged stale, and only that one. Two processes can judge the same dead lock at once: had each
+ * simply unlinked writer.lock, the slower could remove the lock the faster had just taken, and both would write.
+ * A rename is atomic, so whoever renames the lock aside holds whichever file was there; if its content is not the
+ * one judged, it is a live lock taken since (whose content names a live process, so it never equals a dead one's),
+ * and it goes back. Not by inode: a file created just after another is deleted often gets its inode number.
+ * (Should a third process take the lock in that instant, the put-back fails and two would hold it: the window is
+ * a rename and a link, after a crash, with three processes racing.)
+ */
+export function breakStaleLock(lockPath: string, judgedContent: string): void {
+  const aside = `${lockPath}.stale.${process.pid}.${randomBytes(4).toString('hex')}`
   try {
-    const parsed = JSON.parse(readFileSync(lockPath, 'utf8')) as { pid?: unknown; host?: unknown; purpose?: unknown }
+    renameSync(lockPath, aside)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return // someone else removed it first
+    throw err
+  }
+  try {
+    if (readFileSync(aside, 'utf8') !== judgedContent) {
+      try {
+        linkSync(aside, lockPath)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+    }
+  } finally {
+    removeDraft(aside)
+  }
+}
+
+/** The lock's content and its holder, if readable. */
+function readLock(lockPath: string): { holder: Holder | undefined; content: string } | undefined {
+  let content: string
+  try {
+    content = readFileSync(lockPath, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  return { holder: parseHolder(content), content }
+}
+
+interface Holder {
+  pid: number
+  host: string
+  purpose: string
+}
+
+function parseHolder(text: string): Holder | undefined {
+  try {
+    const parsed = JSON.parse(text) as { pid?: unknown; host?: unknown; purpose?: unknown }
     if (typeof parsed.pid !== 'number') return undefined
     return { pid: parsed.pid, host: String(parsed.host), purpose: String(parsed.purpose) }
   } catch {
