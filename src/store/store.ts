@@ -431,11 +431,12 @@ export class Store {
 
   /** Removes what a receive staged and never committed; waits for its writes in flight first. */
   async discardIncoming(stage?: IncomingStage): Promise<void> {
-    return this.writing(() => this.discardStaged(stage))
+    return this.writing((stillWanted) => this.discardStaged(stillWanted, stage))
   }
 
-  private async discardStaged(stage?: IncomingStage): Promise<void> {
+  private async discardStaged(stillWanted: () => void, stage?: IncomingStage): Promise<void> {
     await stage?.settle()
+    stillWanted()
     // Files first, so a full disk gets its space back even if the transaction below cannot commit. A later file may
     // take a removed file's id while blocks past a clock still point to it: harmless, as nothing reads past a clock
     // and those blocks go (below, or in the local write's own transaction) before anything is written there again.
@@ -452,11 +453,12 @@ export class Store {
    * Each device's staged range must continue its clock exactly; anything else aborts it all.
    */
   async commitIncoming(stage: IncomingStage, newBlobs: ReadonlyArray<BlobRecord>): Promise<number> {
-    return this.writing(() => this.commitStaged(stage, newBlobs))
+    return this.writing((stillWanted) => this.commitStaged(stillWanted, stage, newBlobs))
   }
 
-  private async commitStaged(stage: IncomingStage, newBlobs: ReadonlyArray<BlobRecord>): Promise<number> {
+  private async commitStaged(stillWanted: () => void, stage: IncomingStage, newBlobs: ReadonlyArray<BlobRecord>): Promise<number> {
     await stage.finish()
+    stillWanted()
     const applied = this.env.transactionSync(() => {
       const seqs = new Map<string, number>()
       let count = 0
@@ -481,12 +483,21 @@ export class Store {
     return applied
   }
 
-  /** Runs a write; a failure of the disk under the database (full, failing) becomes a plain FerryError. */
-  private async writing<T>(write: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a write; a failure of the disk under the database (full, failing) becomes a plain FerryError. When a commit
+   * fails where the write never hears of it, the caller gets the error at once and the write is abandoned: it may
+   * still wake later, after the writer lock is released, so `stillWanted` tells it to stop before changing anything.
+   */
+  private async writing<T>(write: (stillWanted: () => void) => Promise<T>): Promise<T> {
     const since = commitFailuresSoFar()
+    let abandoned = false
+    const stillWanted = () => {
+      if (abandoned) throw new Error('abandoned after a failed commit')
+    }
     try {
-      return await unlessCommitFails(write(), since)
+      return await unlessCommitFails(write(stillWanted), since)
     } catch (err) {
+      abandoned = true
       const plain = storeWriteError(err, this.dataDir)
       if (plain !== err) this.writeFailed = true // LMDB's own failure, not a refused value or a version file's
       throw plain
