@@ -4,9 +4,9 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSyncFile, syncWithFile } from '../src/merge/merge.js'
 import { Store } from '../src/store/store.js'
-import { envelopeHash, openEnvelope } from '../src/store/version.js'
+import { envelopeHash } from '../src/store/version.js'
 import { ferry } from './helpers/cli.js'
-import { testStores } from './helpers/stores.js'
+import { stageEnvelopes, testStores } from './helpers/stores.js'
 
 const { devices, track, untrack } = testStores('vfiles', 'Version files test')
 
@@ -60,11 +60,7 @@ describe('version files (the envelopes of large writes, beside the database)', (
     const envelopes = [...a!.envelopes(a!.info.deviceId, 1, 40)].map((e) => Buffer.from(e))
 
     const stage = await b!.beginIncoming()
-    for (const envelope of envelopes) {
-      const opened = openEnvelope(envelope)
-      if (!opened.ok) throw new Error(opened.reason)
-      stage.addVersion(opened.version, envelopeHash(envelope))
-    }
+    stageEnvelopes(stage, envelopes)
     await stage.finish() // written and durable, never committed: a crash here
     expect(filesIn(b!.dataDir)).toEqual(['1.blocks', '2.blocks'])
     expect(b!.countObservations()).toBe(40)
@@ -85,11 +81,7 @@ describe('version files (the envelopes of large writes, beside the database)', (
     const [a, b] = await devices(2)
     await a!.writeLocal(batch(40))
     const stage = await b!.beginIncoming()
-    for (const envelope of a!.envelopes(a!.info.deviceId, 1, 40)) {
-      const opened = openEnvelope(Buffer.from(envelope))
-      if (!opened.ok) throw new Error(opened.reason)
-      stage.addVersion(opened.version, envelopeHash(opened.version.envelope))
-    }
+    stageEnvelopes(stage, a!.envelopes(a!.info.deviceId, 1, 40))
     expect(filesIn(b!.dataDir)).toEqual(['1.blocks'])
     const file = path.join(b!.dataDir, 'versions', '1.blocks')
     rmSync(file)

@@ -7,7 +7,7 @@ import { BLOCK_TARGET_BYTES } from '../src/store/version-block.js'
 import { Store } from '../src/store/store.js'
 import { envelopeHash, openEnvelope } from '../src/store/version.js'
 import { CLI } from './helpers/cli.js'
-import { testStores } from './helpers/stores.js'
+import { stageEnvelopes, testStores } from './helpers/stores.js'
 
 const { devices, track, untrack } = testStores('log', 'Log test')
 
@@ -68,11 +68,7 @@ describe.each([
     const envelopes = [...a!.envelopes(a!.info.deviceId, 1, 30)].map((e) => Buffer.from(e))
 
     const stage = await b!.beginIncoming()
-    for (const envelope of envelopes) {
-      const opened = openEnvelope(envelope)
-      if (!opened.ok) throw new Error(opened.reason)
-      stage.addVersion(opened.version, envelopeHash(envelope))
-    }
+    stageEnvelopes(stage, envelopes)
     await stage.finish() // the blocks are in the database, past the clock: a crash here
     expect(b!.clock().has(a!.info.deviceId)).toBe(false)
     expect(b!.countObservations()).toBe(0)
@@ -107,11 +103,7 @@ describe.each([
     const copy = await Store.open(copyDir)
     track(copy)
     const stage = await copy.beginIncoming()
-    for (const envelope of later) {
-      const opened = openEnvelope(envelope)
-      if (!opened.ok) throw new Error(opened.reason)
-      stage.addVersion(opened.version, envelopeHash(envelope))
-    }
+    stageEnvelopes(stage, later)
     await stage.finish() // staged past the clock, never committed: a crash here
 
     // The copy writes on: versions 2 and 3 are its new ones, and nothing staged survives after them.

@@ -5,6 +5,14 @@ import type { Disk, DiskFile, FilesystemInfo, OpenMode } from './disk.js'
 
 const FAT32_MAX_FILE = 4 * 1024 ** 3 - 1
 
+/**
+ * Whether a folder's fsync failed only because the filesystem refuses fsync on a folder (FUSE exFAT among them):
+ * then the file's own fsync is all there is.
+ */
+export function folderFsyncRefused(err: unknown): boolean {
+  return ['EINVAL', 'ENOTSUP', 'EISDIR', 'EBADF', 'ENOSYS'].includes((err as NodeJS.ErrnoException).code ?? '')
+}
+
 // statfs f_type magic numbers (linux/magic.h) of filesystems whose names we want in messages.
 const FS_TYPE_NAMES: Record<number, string> = {
   0xef53: 'ext4',
@@ -59,8 +67,7 @@ export const nodeDisk: Disk = {
     try {
       await handle.sync()
     } catch (err) {
-      // Some filesystems (FUSE exFAT among them) refuse fsync on a directory; the file's own fsync is all we can do.
-      if (!['EINVAL', 'ENOTSUP', 'EISDIR', 'EBADF', 'ENOSYS'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err
+      if (!folderFsyncRefused(err)) throw err
     } finally {
       await handle.close()
     }

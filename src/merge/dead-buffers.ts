@@ -6,7 +6,7 @@ import { runInNewContext } from 'node:vm'
  * ArrayBuffer's memory only when a full collection finds it dead, and starts one for that reason only once ~64 MB
  * of it are outstanding; the main heap itself stays small (~10 MB) and seldom needs one. So an import carried up to
  * ~95 MB of dead buffers: 100k observations peaked at 187–192 MB RSS. A full collection of that small heap takes
- * ~2 ms; one every 32 MiB read brought the peak to 172–173 MB in the same time.
+ * ~2 ms; one every 32 MiB read brought the peak to 165–170 MB in the same time.
  */
 export const COLLECT_EVERY_BYTES = 32 * 1024 * 1024
 

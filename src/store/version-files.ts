@@ -2,6 +2,7 @@ import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, 
 import path from 'node:path'
 import type { Database } from 'lmdb'
 import { diskError, FerryError } from '../errors.js'
+import { folderFsyncRefused } from '../fs/node-disk.js'
 
 /** Version files a reader keeps open at once (see `descriptor`). */
 const MAX_OPEN_FILES = 32
@@ -236,7 +237,7 @@ export class VersionFileWriter {
   }
 }
 
-/** fsync of a folder, so the names in it are durable. */
+/** fsync of a folder, so the names in it are durable. Blocking, for inside a write transaction (node-disk's syncDir is async). */
 function syncFolder(dir: string): void {
   // Windows cannot open a folder as a file; NTFS makes the name durable with the file's own flush.
   if (process.platform === 'win32') return
@@ -244,8 +245,7 @@ function syncFolder(dir: string): void {
   try {
     fsyncSync(dirFd)
   } catch (err) {
-    // As node-disk's syncDir: some filesystems refuse fsync on a folder; the file's own fsync is all there is.
-    if (!['EINVAL', 'ENOTSUP', 'EISDIR', 'EBADF', 'ENOSYS'].includes((err as NodeJS.ErrnoException).code ?? '')) throw diskError(err, dir)
+    if (!folderFsyncRefused(err)) throw diskError(err, dir)
   } finally {
     closeSync(dirFd)
   }

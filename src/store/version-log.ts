@@ -69,12 +69,9 @@ export class VersionLog {
     const found = this.blockAt(deviceId, seq)
     if (!found) return undefined
     const index = seq - found.firstSeq
-    const where = blockLocation(found.block)
-    if (where) {
-      const skip = blockBytesOfFirst(found.block, index)
-      return this.files.read(where.fileId, where.position + skip, blockBytesOfFirst(found.block, index + 1) - skip)
-    }
-    return Buffer.from(blockEnvelopes(found.block, index, index + 1)[0]!)
+    const envelope = this.envelopesOf(found.block, index, index + 1)[0]!
+    // Read from a version file, it is a buffer of its own already; inside LMDB, a view of lmdb-js's reused buffer.
+    return blockLocation(found.block) ? envelope : Buffer.from(envelope)
   }
 
   /** Views of envelopes from..to−1 of a block, read from its version file if it points to one. */

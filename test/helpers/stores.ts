@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach } from 'vitest'
+import type { IncomingStage } from '../../src/store/incoming-stage.js'
 import { Store } from '../../src/store/store.js'
+import { envelopeHash, openEnvelope } from '../../src/store/version.js'
 
 /**
  * In-process devices of one project for store tests, closed and removed after each test. `track` registers a
@@ -31,5 +33,14 @@ export function testStores(label: string, projectName: string) {
     untrack(store: Store): void {
       stores.splice(stores.indexOf(store), 1)
     },
+  }
+}
+
+/** Stages received envelopes as a sync would (decoded, with their hashes), without committing them. */
+export function stageEnvelopes(stage: IncomingStage, envelopes: Iterable<Uint8Array>): void {
+  for (const envelope of envelopes) {
+    const opened = openEnvelope(Buffer.from(envelope))
+    if (!opened.ok) throw new Error(opened.reason)
+    stage.addVersion(opened.version, envelopeHash(opened.version.envelope))
   }
 }
