@@ -47,6 +47,14 @@ async function main(argv: string[]): Promise<number> {
   // user gets Ferry's one plain sentence; --debug shows theirs too. Ferry itself writes to the streams directly.
   // This also hides Node's own process warnings (deprecations) from users, which is intended.
   if (!debug) console.error = console.warn = () => undefined
+  // A reader that stops early (`ferry list | head`) closes the pipe. The rest of the output has nowhere to go, which
+  // is not a failure of the command: later writes are dropped and the command finishes as it would have (a sync in
+  // progress is never cut short by it).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err
+    })
+  }
   try {
     await program.parseAsync(argv)
     return ExitCode.ok

@@ -7,7 +7,7 @@ import { writeTextFile } from '../src/cli/text-out.js'
 import { toComapeoDoc, type Version } from '../src/store/version.js'
 import { testStores } from './helpers/stores.js'
 import { tempDir } from './helpers/tmp.js'
-import { ferryOk } from './helpers/cli.js'
+import { ferry, ferryOk, ferrySpawn } from './helpers/cli.js'
 import { makeDevices } from './helpers/devices.js'
 
 /**
@@ -95,5 +95,39 @@ describe('ferry list and export', () => {
     const lines = ferryOk(['--data-dir', one!, 'list']).trimEnd().split('\n')
     expect(lines).toHaveLength(5)
     expect(lines.map((l) => l.split('  ')[0])).toEqual(exported.map((d) => (d as { docId: string }).docId))
+  })
+
+  it('export - writes the documents to standard output and the summary to stderr, and makes no file', () => {
+    const root = tempDir()
+    const [one] = makeDevices(root, 1)
+    for (let i = 0; i < 3; i++) ferryOk(['--data-dir', one!, 'add', '--lat', String(i), '--lon', '2'])
+    const file = path.join(root, 'all.json')
+    ferryOk(['--data-dir', one!, 'export', file])
+    for (const json of [false, true]) {
+      const result = ferry(['--data-dir', one!, ...(json ? ['--json'] : []), 'export', '-'], { cwd: root })
+      expect(result.code).toBe(0)
+      expect(result.stdout).toBe(readFileSync(file, 'utf8'))
+      expect(result.stderr).toBe(json ? '{"file":"-","observations":3,"media":0}\n' : 'Exported 3 observations to standard output.\n')
+    }
+    expect(readdirSync(root)).not.toContain('-')
+  })
+
+  it('a reader that stops early (ferry list | head) ends nothing badly: exit 0, no error printed', async () => {
+    const root = tempDir()
+    const [one] = makeDevices(root, 1)
+    ferryOk(['--data-dir', one!, 'add', '--lat', '1', '--lon', '2'])
+    for (const args of [['--help'], ['--data-dir', one!, 'list'], ['--data-dir', one!, 'export', '-']]) {
+      // The read end is closed before the child writes anything, so its first write fails with EPIPE.
+      const child = ferrySpawn(args, ['ignore', 'pipe', 'pipe'])
+      child.stdout!.destroy()
+      let stderr = ''
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+      try {
+        const code = await new Promise((resolve) => child.on('close', resolve))
+        expect({ args, code, stderr: stderr.replace(/^Exported .*\n$/, '') }).toEqual({ args, code: 0, stderr: '' })
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL')
+      }
+    }
   })
 })

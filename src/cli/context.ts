@@ -28,10 +28,9 @@ export async function withStore<T>(command: Command, fn: (store: Store) => Promi
   }
 }
 
-/** Prints data: JSON with --json, else the human text. */
-export function output(command: Command, data: unknown, human: () => string): void {
-  if (globals(command).json) process.stdout.write(`${JSON.stringify(data)}\n`)
-  else process.stdout.write(`${human()}\n`)
+/** Prints a command's result: JSON with --json, else the human text; on stdout unless `stream` says otherwise. */
+export function output(command: Command, data: unknown, human: () => string, stream: NodeJS.WritableStream = process.stdout): void {
+  stream.write(globals(command).json ? `${JSON.stringify(data)}\n` : `${human()}\n`)
 }
 
 /** A one-line progress bar on stderr, only on a terminal and never with --json. */

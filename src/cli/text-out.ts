@@ -40,7 +40,21 @@ export async function writeTextFile(file: string, parts: Iterable<string>): Prom
 /** Writes text to a stream (stdout), waiting whenever the stream asks to, so a slow reader never makes it pile up. */
 export async function writeText(stream: Writable, parts: Iterable<string>): Promise<void> {
   await eachBatch(parts, async (text) => {
-    if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve))
+    // A closed pipe (the reader stopped, see cli.ts) never drains: the rest is dropped.
+    if (stream.destroyed) return
+    if (!stream.write(text)) await drainedOrClosed(stream)
+  })
+}
+
+function drainedOrClosed(stream: Writable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off('drain', done)
+      stream.off('close', done)
+      resolve()
+    }
+    stream.on('drain', done)
+    stream.on('close', done)
   })
 }
 

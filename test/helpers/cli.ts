@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -20,10 +20,11 @@ export interface CliResult {
  * Runs the real, built CLI as a user would. The per-user config and cache folders are pointed into temp folders
  * so tests never touch the real ones.
  */
-export function ferry(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): CliResult {
+export function ferry(args: string[], opts: { env?: Record<string, string>; input?: string; cwd?: string } = {}): CliResult {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, FERRY_CONFIG_DIR: configDir, FERRY_CACHE_DIR: cacheDir, ...opts.env },
+    cwd: opts.cwd,
+    env: testEnv(opts.env),
     input: opts.input,
     maxBuffer: 256 * 1024 * 1024,
   })
@@ -39,4 +40,13 @@ export function ferryOk(args: string[], opts: { env?: Record<string, string> } =
 
 export function ferryJson<T = unknown>(args: string[]): T {
   return JSON.parse(ferryOk(['--json', ...args])) as T
+}
+
+/** Starts the CLI without waiting for it (the caller stops it by PID if it is still running at the end). */
+export function ferrySpawn(args: string[], stdio: StdioOptions): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { stdio, env: testEnv() })
+}
+
+function testEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, FERRY_CONFIG_DIR: configDir, FERRY_CACHE_DIR: cacheDir, ...extra }
 }

@@ -11,7 +11,7 @@ import type { Store } from '../../store/store.js'
 import type { BlobRecord } from '../../store/blob-record.js'
 import { makeVariants } from '../../store/media-variants.js'
 import { output, plural, withStore } from '../context.js'
-import { writeTextFile } from '../text-out.js'
+import { writeText, writeTextFile } from '../text-out.js'
 
 export function registerImportExportCommands(program: Command): void {
   program
@@ -46,11 +46,12 @@ export function registerImportExportCommands(program: Command): void {
   program
     .command('export')
     .description('write the current observations, sorted by docId, as CoMapeo JSON or GeoJSON')
-    .argument('<file>', 'where to write them')
+    .argument('<file>', 'where to write them (- for standard output)')
     .option('--format <format>', 'json or geojson', 'json')
     .option('--media <dir>', 'also copy their attachment files into this folder, named by SHA-256 hex')
     .action(async (file: string, opts: { format: string; media?: string }, command: Command) => {
       if (opts.format !== 'json' && opts.format !== 'geojson') throw badInput(`--format must be json or geojson, not ${opts.format}.`)
+      const toStdout = file === '-'
       await withStore(command, async (store) => {
         // One document at a time from the store to the file; only the count and the attachments' hashes are kept.
         let count = 0
@@ -63,12 +64,16 @@ export function registerImportExportCommands(program: Command): void {
           }
         })()
         try {
-          await writeTextFile(file, opts.format === 'json' ? jsonExportParts(versions) : geoJsonExportParts(versions))
+          const parts = opts.format === 'json' ? jsonExportParts(versions) : geoJsonExportParts(versions)
+          if (toStdout) await writeText(process.stdout, parts)
+          else await writeTextFile(file, parts)
         } catch (err) {
           throw diskError(err, file)
         }
         const copied = opts.media ? await copyOutBlobs(store, opts.media, hashes) : 0
-        output(command, { file, observations: count, media: copied }, () => `Exported ${plural(count, 'observation')} to ${file}${opts.media ? ` and ${plural(copied, 'media file')} to ${opts.media}` : ''}.`)
+        const where = toStdout ? 'standard output' : file
+        // With `-` the documents are the output: the summary goes to stderr, where it cannot corrupt them.
+        output(command, { file, observations: count, media: copied }, () => `Exported ${plural(count, 'observation')} to ${where}${opts.media ? ` and ${plural(copied, 'media file')} to ${opts.media}` : ''}.`, toStdout ? process.stderr : process.stdout)
       })
     })
 }
