@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { FerryError, ExitCode } from './errors.js'
 import { registerDocumentCommands } from './cli/commands/documents.js'
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'the data folder (default: $FERRY_DATA_DIR, else your per-user data folder)')
     .option('--json', 'print results as JSON')
     .option('--debug', 'show full error details')
+    .version(ferryVersion(), '-V, --version', 'print the version of Ferry')
     .showHelpAfterError('(run `ferry --help` for the list of commands)')
     .exitOverride()
     .addHelpText(
@@ -38,6 +40,15 @@ Exit codes: 0 done, 1 unexpected, 2 bad usage or input, 3 another project's file
   registerDaemonCommands(program)
   for (const command of program.commands) command.exitOverride()
   return program
+}
+
+/** The version in Ferry's package.json, beside dist/ (where this module runs from) in a checkout and when installed. */
+function ferryVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  } catch {
+    return 'unknown'
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CLI, ferry, ferryOk } from './helpers/cli.js'
@@ -117,5 +117,25 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
     const result = ferry(['frobnicate'])
     expect(result.code).toBe(2)
     expect(result.stderr).toMatch(/unknown command/)
+  })
+
+  it('a folder where a sync file belongs → exit 2 naming it, with an example name, nothing written', () => {
+    const { root, data, before, exportNow } = setup()
+    const folder = path.join(root, 'usb')
+    mkdirSync(folder)
+    for (const args of [['sync', folder], ['sync', '--salvage', folder], ['verify', folder], ['create', folder]]) {
+      const result = ferry(['--data-dir', data, ...args])
+      expect({ args, code: result.code }).toEqual({ args, code: 2 })
+      expectPlainSentence(result.stderr)
+      expect(result.stderr).toContain(`${folder} is a folder`)
+      expect(result.stderr).toContain(path.join(folder, 'field.ferry'))
+    }
+    expect(readdirSync(folder)).toEqual([])
+    expect(exportNow()).toBe(before)
+  })
+
+  it('--version prints the version from package.json', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+    for (const flag of ['--version', '-V']) expect(ferry([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })
   })
 })

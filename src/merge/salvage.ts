@@ -23,6 +23,7 @@ import {
   OFFSET_VERSION,
 } from '../syncfile/format.js'
 import { parseHeader, type FileHeader } from '../syncfile/header.js'
+import { refuseFolder } from '../syncfile/reader.js'
 import { describeProject } from './describe-project.js'
 import { decodeRecords } from './records.js'
 import type { SyncProgress } from './types.js'
@@ -72,6 +73,7 @@ export async function salvageSyncFile(store: Store, filePath: string, opts: Salv
   const started = monotonicMs()
   const name = path.basename(filePath)
   return store.exclusive(async () => {
+    refuseFolder(filePath)
     let file: DiskFile
     try {
       file = await store.disk.open(filePath, 'read')

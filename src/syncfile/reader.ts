@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { damaged, diskError, FerryError } from '../errors.js'
 import type { Disk, DiskFile } from '../fs/disk.js'
@@ -51,12 +52,12 @@ export class SyncFileReader {
    */
   static async open(disk: Disk, filePath: string, secret: Buffer, expectProject: Buffer, describeProject: (id: Buffer) => string): Promise<SyncFileReader> {
     const name = path.basename(filePath)
+    refuseFolder(filePath)
     let file: DiskFile
     try {
       file = await disk.open(filePath, 'read')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FerryError('bad-input', `There is no file at ${filePath}. Check the name and try again.`)
-      if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new FerryError('bad-input', `${filePath} is a folder, not a sync file.`)
       throw diskError(err, filePath)
     }
     try {
@@ -259,5 +260,15 @@ async function readFully(file: DiskFile, buffer: Buffer, position: number, fileP
     }
     if (n === 0) throw damaged(`${path.basename(filePath)} ended while it was being read (was it changed or removed?). Nothing was changed; try again.`)
     done += n
+  }
+}
+
+/**
+ * A folder given where a sync file was expected gets a plain answer. Opening a folder for reading succeeds on Linux
+ * and fails only at the first read (EISDIR), which would otherwise read as a failing drive.
+ */
+export function refuseFolder(filePath: string): void {
+  if (statSync(filePath, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new FerryError('bad-input', `${filePath} is a folder, not a sync file. Give the sync file's own name, such as ${path.join(filePath, 'field.ferry')}.`)
   }
 }
