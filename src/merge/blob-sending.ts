@@ -10,35 +10,60 @@ import type { SegmentWriter } from '../syncfile/writer.js'
 const READ_AHEAD_BLOBS = 4
 
 /**
- * Sends blobs from the media store as pieces (hash ‖ offset ‖ data), checking each against its hash, so the caller
- * commits only what is intact: a damaged photo stops the sync before the file changes. The next blobs are opened
- * and read while the current one is hashed and encrypted, so the CPU never waits for the disk.
+ * Sends blobs from the media store as pieces (hash ‖ offset ‖ data), whole blobs in the order given, checking each
+ * against its hash, so the caller commits only what is intact: a damaged photo stops the sync before the file
+ * changes. The next blobs are opened and read while the current one is hashed and encrypted, so the CPU never waits
+ * for the disk.
+ *
+ * `sendThrough` lets the caller place blobs between its records chunks (writeSegment); `close` releases the blobs
+ * read ahead and never sent, whatever happened.
  */
-export async function sendBlobs(store: Store, writer: SegmentWriter, blobs: readonly BlobRecord[], onProgress: (versions: number, bytes: number) => void): Promise<void> {
-  const ahead: BlobSource[] = []
-  let next = 0
-  const readAhead = () => {
-    while (next < blobs.length && ahead.length < READ_AHEAD_BLOBS) ahead.push(new BlobSource(store, blobs[next++]!))
+export class BlobSender {
+  private readonly ahead: BlobSource[] = []
+  private next = 0
+  private sentBytes = 0
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: SegmentWriter,
+    private readonly blobs: readonly BlobRecord[],
+    private readonly onProgress: (versions: number, bytes: number) => void,
+  ) {
+    this.readAhead()
   }
-  try {
-    readAhead()
-    for (let source = ahead.shift(); source; source = ahead.shift()) {
-      readAhead()
-      const hasher = createHash('sha256')
-      try {
-        for await (const piece of source.pieces()) {
-          hasher.update(piece.subarray(BLOB_PIECE_HEADER))
-          await writer.add(ChunkKind.blob, piece)
-          onProgress(0, piece.length - BLOB_PIECE_HEADER)
-        }
-      } finally {
-        await source.close()
-      }
-      const { hash } = source.blob
-      if (hasher.digest('hex') !== hash) throw mediaDamaged(hash)
+
+  /** Sends whole blobs, in order, until at least `bytes` blob bytes have been sent in all or none are left. */
+  async sendThrough(bytes: number): Promise<void> {
+    while (this.sentBytes < bytes) {
+      const source = this.ahead.shift()
+      if (!source) return
+      this.readAhead()
+      await this.send(source)
+      this.sentBytes += source.blob.size
     }
-  } finally {
-    await Promise.all(ahead.map((source) => source.close()))
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.ahead.splice(0).map((source) => source.close()))
+  }
+
+  private readAhead(): void {
+    while (this.next < this.blobs.length && this.ahead.length < READ_AHEAD_BLOBS) this.ahead.push(new BlobSource(this.store, this.blobs[this.next++]!))
+  }
+
+  private async send(source: BlobSource): Promise<void> {
+    const hasher = createHash('sha256')
+    try {
+      for await (const piece of source.pieces()) {
+        hasher.update(piece.subarray(BLOB_PIECE_HEADER))
+        await this.writer.add(ChunkKind.blob, piece)
+        this.onProgress(0, piece.length - BLOB_PIECE_HEADER)
+      }
+    } finally {
+      await source.close()
+    }
+    const { hash } = source.blob
+    if (hasher.digest('hex') !== hash) throw mediaDamaged(hash)
   }
 }
 

@@ -3,7 +3,7 @@ import type { Commit } from '../syncfile/commit.js'
 import { BLOB_PIECE_BYTES, BLOB_PIECE_HEADER, ChunkKind, FOOTER_BYTES, FRAME_BYTES, RECORDS_CHUNK_TARGET, TAG_BYTES } from '../syncfile/format.js'
 import type { SegmentWriter } from '../syncfile/writer.js'
 import { encodeRecords } from './records.js'
-import { sendBlobs } from './blob-sending.js'
+import { BlobSender } from './blob-sending.js'
 import type { MediaPolicy } from './types.js'
 import type { BlobRecord } from '../store/blob-record.js'
 
@@ -67,24 +67,38 @@ export function planSend(store: Store, fileClock: Map<string, number>, commits: 
   }
 }
 
-/** Writes the plan's records, then its blobs, as chunks. `onProgress` may throw to stop (abort). */
+/**
+ * Writes the plan's records and blobs as chunks, interleaved in proportion to their bytes: after each records
+ * chunk, whole blobs until the share of blob bytes sent catches up with the share of records sent. A reader then
+ * stores the photos between records chunks while its worker threads check the records (segment-walk.ts), instead
+ * of checking every record first and storing every photo after. `onProgress` may throw to stop (abort).
+ */
 export async function writeSegment(store: Store, writer: SegmentWriter, plan: SendPlan, onProgress: (versions: number, bytes: number) => void): Promise<void> {
-  let batch: Buffer[] = []
-  let batchBytes = 0
-  const flush = async () => {
-    if (batch.length === 0) return
-    await writer.add(ChunkKind.records, encodeRecords(batch))
-    onProgress(batch.length, batchBytes)
-    batch = []
-    batchBytes = 0
-  }
-  for (const range of plan.ranges) {
-    for (const envelope of store.envelopes(range.deviceId, range.from, range.to)) {
-      batch.push(envelope)
-      batchBytes += envelope.length
-      if (batchBytes >= RECORDS_CHUNK_TARGET) await flush()
+  const blobs = new BlobSender(store, writer, plan.blobs, onProgress)
+  try {
+    let batch: Buffer[] = []
+    let batchBytes = 0
+    let recordBytesSent = 0
+    const flush = async () => {
+      if (batch.length === 0) return
+      await writer.add(ChunkKind.records, encodeRecords(batch))
+      onProgress(batch.length, batchBytes)
+      recordBytesSent += batchBytes
+      batch = []
+      batchBytes = 0
+      // plan.versionBytes is an estimate a little above the truth; the last blobs go after the last chunk anyway.
+      await blobs.sendThrough((plan.blobBytes * recordBytesSent) / Math.max(1, plan.versionBytes))
     }
+    for (const range of plan.ranges) {
+      for (const envelope of store.envelopes(range.deviceId, range.from, range.to)) {
+        batch.push(envelope)
+        batchBytes += envelope.length
+        if (batchBytes >= RECORDS_CHUNK_TARGET) await flush()
+      }
+    }
+    await flush()
+    await blobs.sendThrough(Infinity)
+  } finally {
+    await blobs.close()
   }
-  await flush()
-  await sendBlobs(store, writer, plan.blobs, onProgress)
 }
