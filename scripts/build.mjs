@@ -6,8 +6,9 @@
 //   dist/package.json {"type": "commonjs"}, so Node loads dist/cli.js with its CommonJS loader.
 //
 // One bundle instead of ~50 ES modules resolved, read and compiled one by one is most of what makes a command start
-// fast. Only Ferry's own code and the small pure-JavaScript packages every command loads (commander, env-paths) are
-// bundled. Every other package stays in node_modules and loads as before: the native ones must (lmdb, cbor-x's
+// fast. Only Ferry's own code, the small pure-JavaScript packages every command loads (commander, env-paths) and
+// @comapeo/schema's validators (pure JavaScript: ~60 ms to load as ES modules, ~10 ms bundled; evaluated only when a
+// command first validates) are bundled. Every other package stays in node_modules and loads as before: the native ones must (lmdb, cbor-x's
 // cbor-extract, sharp, usb-detection, @node-rs/crc32 through comapeocat... find their binaries beside themselves;
 // systray2 its tray program), and the rest load lazily, only in the commands that use them.
 //
@@ -27,7 +28,7 @@ const SRC = path.join(ROOT, 'src')
 const DIST = path.join(ROOT, 'dist')
 
 /** Packages compiled into the bundle; every other bare import stays a require()/import() of node_modules. */
-const BUNDLED = new Set(['commander', 'env-paths'])
+const BUNDLED = new Set(['commander', 'env-paths', '@comapeo/schema'])
 
 function packageName(specifier) {
   const parts = specifier.split('/')
@@ -53,7 +54,8 @@ const ferrySources = ({ viaLauncher }) => ({
       let text = (await readFile(args.path, 'utf8'))
         .replace(/^#!.*\n/, '')
         .replaceAll('import.meta.url', `__ferryModuleUrl(${JSON.stringify(unbundled)})`)
-      if (viaLauncher) text = text.replace(/(?<!typeof\s+)\bimport\((?=\s*['"][^'"./])/g, '__ferryImport(')
+      // Only packages left in node_modules: a bundled one's import() is resolved into the bundle, evaluated on first use.
+      if (viaLauncher) text = text.replace(/(?<!typeof\s+)\bimport\((?=\s*['"]([^'"./][^'"]*)['"])/g, (call, specifier) => (BUNDLED.has(packageName(specifier)) ? call : '__ferryImport('))
       return { contents: text, loader: 'ts' }
     })
   },
