@@ -38,6 +38,18 @@ export class VersionLog {
     return (cached && this.readBlockAt(deviceId, seq, cached)) ?? this.readBlockAt(deviceId, seq, this.loadStarts(deviceId))
   }
 
+  /**
+   * The same, for one lookup (where a send starts reading, the size of what a file holds): a reverse cursor search,
+   * unless the device's starts are cached already. Loading them reads a key per block, ~30 ms at 100,000 versions.
+   */
+  private oneBlockAt(deviceId: string, seq: number): { firstSeq: number; block: Buffer } | undefined {
+    if (this.starts.has(deviceId)) return this.blockAt(deviceId, seq)
+    for (const key of this.db.getKeys({ start: [deviceId, seq], end: [deviceId, 0], reverse: true, limit: 1 })) {
+      return key[0] === deviceId ? this.readBlockAt(deviceId, seq, [key[1]]) : undefined
+    }
+    return undefined
+  }
+
   private readBlockAt(deviceId: string, seq: number, starts: readonly number[]): { firstSeq: number; block: Buffer } | undefined {
     let lo = 0
     let hi = starts.length - 1
@@ -85,7 +97,7 @@ export class VersionLog {
   /** Envelopes fromSeq..toSeq of a device, in order, read block by block. Each is a view into its block. */
   *envelopes(deviceId: string, fromSeq: number, toSeq: number): Iterable<Buffer> {
     if (fromSeq > toSeq) return
-    const first = this.blockAt(deviceId, fromSeq)
+    const first = this.oneBlockAt(deviceId, fromSeq)
     if (!first) return
     let seq = fromSeq
     for (const { key, value } of this.db.getRange({ start: [deviceId, first.firstSeq], end: [deviceId, toSeq + 1] })) {
@@ -100,7 +112,7 @@ export class VersionLog {
   /** Envelope bytes of the device's versions 1..seq. */
   bytesThrough(deviceId: string, seq: number): number {
     if (seq <= 0) return 0
-    const found = this.blockAt(deviceId, seq)
+    const found = this.oneBlockAt(deviceId, seq)
     if (!found) throw new Error(`version ${deviceId}/${seq} is not in the log`)
     return blockBytesBefore(found.block) + blockBytesOfFirst(found.block, seq - found.firstSeq + 1)
   }
