@@ -2,35 +2,67 @@ import type { ComapeoSchema } from '../store/comapeo-schema.js'
 import path from 'node:path'
 import { badInput } from '../errors.js'
 import type { LocalChange } from '../store/store.js'
+import { JsonLayoutError, scanJsonLayout, SpanParser, type JsonLayout } from './json-elements.js'
 
-export interface ParsedImport {
-  changes: Array<LocalChange & { docId: string }>
+/**
+ * An import file, checked whole and read again one document at a time. `changes` parses each document from the
+ * file once more and checks it again (the file could change between the two readings: a document that became bad
+ * stops the import inside its transaction, so still nothing is written).
+ */
+export interface ImportPlan {
+  count: number
   /** Attachment hashes, in order of first appearance, so their blobs can be brought in. */
   attachmentHashes: string[]
+  changes(): Iterable<LocalChange & { docId: string }>
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
- * Reads an import file: a JSON array of CoMapeo observation documents (as `generate-mapeo-data --schema observation`
- * prints them) or a GeoJSON FeatureCollection. Every document is checked before anything is written; the first bad
- * one stops the import with a sentence naming it and saying why.
+ * Reads an import file, open as `fd`: a JSON array of CoMapeo observation documents (as `generate-mapeo-data
+ * --schema observation` prints them) or a GeoJSON FeatureCollection. Every document is checked before anything is
+ * written; the first bad one stops the import with a sentence naming it and saying why. One document is held at a
+ * time (json-elements.ts), never the whole file.
  */
-export function parseImport(text: string, fileName: string, schema: ComapeoSchema): ParsedImport {
-  let data: unknown
+export function planImport(fd: number, size: number, fileName: string, schema: ComapeoSchema): ImportPlan {
+  const name = path.basename(fileName)
+  let layout: JsonLayout
   try {
-    data = JSON.parse(text)
+    layout = scanJsonLayout(fd, size)
   } catch (err) {
-    throw badInput(`${fileName} is not valid JSON (${err instanceof Error ? err.message : 'parse error'}). Nothing was imported.`)
+    if (err instanceof JsonLayoutError) throw notJson(name, err.message)
+    throw err
   }
-  const docs = Array.isArray(data) ? data.map((d, i) => fromComapeoDoc(d, i, fileName, schema)) : fromGeoJson(data, fileName, schema)
+  if (layout.root === 'other' || (layout.root === 'object' && (layout.members.type !== 'FeatureCollection' || !layout.hasFeatures))) {
+    throw badInput(`${name} is neither a JSON array of observations nor a GeoJSON FeatureCollection. Nothing was imported.`)
+  }
+  const now = new Date().toISOString()
+  const toChange = layout.root === 'array' ? (doc: unknown, i: number) => fromComapeoDoc(doc, i, name, schema) : (feature: unknown, i: number) => fromFeature(feature, i, name, schema, now)
+  const count = layout.spans.length / 2
+  function* changes(): Iterable<LocalChange & { docId: string }> {
+    const spans = new SpanParser(fd)
+    for (let i = 0; i < count; i++) {
+      let parsed: unknown
+      try {
+        parsed = spans.parse(layout.spans[2 * i]!, layout.spans[2 * i + 1]!)
+      } catch (err) {
+        throw notJson(name, `${err instanceof Error ? err.message : 'parse error'}, in ${layout.root === 'array' ? 'document' : 'feature'} ${i + 1}`)
+      }
+      yield toChange(parsed, i)
+    }
+  }
   const seen = new Set<string>()
-  for (const doc of docs) {
-    if (seen.has(doc.docId)) throw badInput(`${fileName} holds document ${doc.docId} twice. Nothing was imported.`)
-    seen.add(doc.docId)
+  const hashes = new Set<string>()
+  for (const change of changes()) {
+    if (seen.has(change.docId)) throw badInput(`${name} holds document ${change.docId} twice. Nothing was imported.`)
+    seen.add(change.docId)
+    for (const a of (change.value.attachments as Array<{ hash?: unknown }> | undefined) ?? []) hashes.add(String(a.hash))
   }
-  const attachmentHashes = [...new Set(docs.flatMap((d) => ((d.value.attachments as Array<{ hash?: unknown }> | undefined) ?? []).map((a) => String(a.hash))))]
-  return { changes: docs, attachmentHashes }
+  return { count, attachmentHashes: [...hashes], changes }
+}
+
+function notJson(name: string, reason: string) {
+  return badInput(`${name} is not valid JSON (${reason}). Nothing was imported.`)
 }
 
 function fromComapeoDoc(doc: unknown, index: number, fileName: string, schema: ComapeoSchema): LocalChange & { docId: string } {
@@ -48,37 +80,30 @@ function fromComapeoDoc(doc: unknown, index: number, fileName: string, schema: C
   return { docId: doc.docId, createdAt: doc.createdAt as string, updatedAt: doc.updatedAt as string, deleted: doc.deleted === true, value }
 }
 
-function fromGeoJson(data: unknown, fileName: string, schema: ComapeoSchema): Array<LocalChange & { docId: string }> {
-  const name = path.basename(fileName)
-  if (!isPlainObject(data) || data.type !== 'FeatureCollection' || !Array.isArray(data.features)) {
-    throw badInput(`${name} is neither a JSON array of observations nor a GeoJSON FeatureCollection. Nothing was imported.`)
+function fromFeature(feature: unknown, index: number, name: string, schema: ComapeoSchema, now: string): LocalChange & { docId: string } {
+  const where = `Feature ${index + 1} in ${name}`
+  if (!isPlainObject(feature) || feature.type !== 'Feature') throw badInput(`${where} is not a GeoJSON Feature. Nothing was imported.`)
+  const geometry = feature.geometry
+  let lat: number | undefined
+  let lon: number | undefined
+  if (geometry !== null && geometry !== undefined) {
+    const coords = isPlainObject(geometry) && geometry.type === 'Point' ? geometry.coordinates : undefined
+    if (!Array.isArray(coords) || typeof coords[0] !== 'number' || typeof coords[1] !== 'number') {
+      throw badInput(`${where} is not a point (only Point geometries can become observations). Nothing was imported.`)
+    }
+    lon = coords[0]
+    lat = coords[1]
   }
-  const now = new Date().toISOString()
-  return data.features.map((feature: unknown, index: number) => {
-    const where = `Feature ${index + 1} in ${name}`
-    if (!isPlainObject(feature) || feature.type !== 'Feature') throw badInput(`${where} is not a GeoJSON Feature. Nothing was imported.`)
-    const geometry = feature.geometry
-    let lat: number | undefined
-    let lon: number | undefined
-    if (geometry !== null && geometry !== undefined) {
-      const coords = isPlainObject(geometry) && geometry.type === 'Point' ? geometry.coordinates : undefined
-      if (!Array.isArray(coords) || typeof coords[0] !== 'number' || typeof coords[1] !== 'number') {
-        throw badInput(`${where} is not a point (only Point geometries can become observations). Nothing was imported.`)
-      }
-      lon = coords[0]
-      lat = coords[1]
-    }
-    const { createdAt, updatedAt, ...tags } = isPlainObject(feature.properties) ? feature.properties : {}
-    const docId = typeof feature.id === 'string' && /^[0-9A-Za-z_-]{1,256}$/.test(feature.id) ? feature.id : undefined
-    const value: LocalChange['value'] = { schemaName: 'observation', ...(lat !== undefined ? { lat, lon } : {}), attachments: [], tags }
-    checkObservation(schema, value, where)
-    return {
-      docId: docId ?? cryptoRandomId(),
-      createdAt: typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) ? createdAt : now,
-      updatedAt: typeof updatedAt === 'string' && !Number.isNaN(Date.parse(updatedAt)) ? updatedAt : now,
-      value,
-    }
-  })
+  const { createdAt, updatedAt, ...tags } = isPlainObject(feature.properties) ? feature.properties : {}
+  const docId = typeof feature.id === 'string' && /^[0-9A-Za-z_-]{1,256}$/.test(feature.id) ? feature.id : undefined
+  const value: LocalChange['value'] = { schemaName: 'observation', ...(lat !== undefined ? { lat, lon } : {}), attachments: [], tags }
+  checkObservation(schema, value, where)
+  return {
+    docId: docId ?? cryptoRandomId(),
+    createdAt: typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) ? createdAt : now,
+    updatedAt: typeof updatedAt === 'string' && !Number.isNaN(Date.parse(updatedAt)) ? updatedAt : now,
+    value,
+  }
 }
 
 /** Checks a value with CoMapeo's own schema; the message names the first failing field. */

@@ -343,13 +343,14 @@ export class Store {
 
   /**
    * Writes this device's changes as new signed versions, all or nothing. An edit or delete links to every current
-   * head of the document, so it resolves forks. Returns the new versionIds.
+   * head of the document, so it resolves forks. Returns the new versionIds. `changes` is iterated once, inside the
+   * transaction (an import reads its documents from the file one at a time): an error it throws aborts it all.
    */
-  async writeLocal(changes: readonly LocalChange[], blobs: ReadonlyArray<BlobRecord> = []): Promise<string[]> {
+  async writeLocal(changes: Iterable<LocalChange>, blobs: ReadonlyArray<BlobRecord> = []): Promise<string[]> {
     return this.writing(() => this.writeLocalChanges(changes, blobs))
   }
 
-  private async writeLocalChanges(changes: readonly LocalChange[], blobs: ReadonlyArray<BlobRecord>): Promise<string[]> {
+  private async writeLocalChanges(changes: Iterable<LocalChange>, blobs: ReadonlyArray<BlobRecord>): Promise<string[]> {
     this.log.files.removeLeftovers() // of an import killed half-way, say: the caller holds the writer lock
     const now = new Date().toISOString()
     const me = this.deviceKey.deviceId

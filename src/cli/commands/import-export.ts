@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
-import { copyFile, mkdir, readFile, stat } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+import { copyFile, mkdir, stat } from 'node:fs/promises'
+import { closeSync, existsSync, fstatSync, openSync } from 'node:fs'
 import path from 'node:path'
 import { badInput, diskError } from '../../errors.js'
 import { geoJsonExportParts, jsonExportParts } from '../../documents/export-format.js'
-import { parseImport } from '../../documents/import-parse.js'
+import { planImport } from '../../documents/import-parse.js'
 import { comapeoSchema } from '../../store/comapeo-schema.js'
 import { SHA256_HEX } from '../../store/media-store.js'
 import type { Store } from '../../store/store.js'
@@ -20,27 +20,34 @@ export function registerImportExportCommands(program: Command): void {
     .argument('<file>', 'the .json or .geojson file')
     .option('--media <dir>', 'folder holding attachment files, each named by its SHA-256 hex')
     .action(async (file: string, opts: { media?: string }, command: Command) => {
-      let text: string
+      let fd: number
+      let size: number
       try {
-        text = await readFile(file, 'utf8')
+        fd = openSync(file, 'r')
+        size = fstatSync(fd).size
       } catch {
         throw badInput(`Cannot read ${file}. Check the path and try again.`)
       }
-      const parsed = parseImport(text, file, await comapeoSchema())
-      if (opts.media && !existsSync(opts.media)) throw badInput(`The media folder ${opts.media} does not exist.`)
-      await withStore(command, (store) =>
-        store.exclusive(async () => {
-          const blobs = opts.media ? await bringInBlobs(store, opts.media, parsed.attachmentHashes) : []
-          const ids = await store.writeLocal(parsed.changes, blobs)
-          const originals = blobs.filter((b) => !b.variant)
-          const missing = parsed.attachmentHashes.filter((h) => !store.hasBlob(h)).length
-          output(command, { imported: ids.length, blobs: originals.length, missingMedia: missing }, () =>
-            [`Imported ${plural(ids.length, 'observation')} and ${plural(originals.length, 'media file')}.`, missing > 0 ? `${plural(missing, 'attachment')} had no file here; they are kept as references and arrive when a device that has them syncs.` : '']
-              .filter(Boolean)
-              .join('\n'),
-          )
-        }),
-      )
+      try {
+        // Open until the documents are written: read twice (checked, then written), always the same file.
+        const plan = planImport(fd, size, file, await comapeoSchema())
+        if (opts.media && !existsSync(opts.media)) throw badInput(`The media folder ${opts.media} does not exist.`)
+        await withStore(command, (store) =>
+          store.exclusive(async () => {
+            const blobs = opts.media ? await bringInBlobs(store, opts.media, plan.attachmentHashes) : []
+            const ids = await store.writeLocal(plan.changes(), blobs)
+            const originals = blobs.filter((b) => !b.variant)
+            const missing = plan.attachmentHashes.filter((h) => !store.hasBlob(h)).length
+            output(command, { imported: ids.length, blobs: originals.length, missingMedia: missing }, () =>
+              [`Imported ${plural(ids.length, 'observation')} and ${plural(originals.length, 'media file')}.`, missing > 0 ? `${plural(missing, 'attachment')} had no file here; they are kept as references and arrive when a device that has them syncs.` : '']
+                .filter(Boolean)
+                .join('\n'),
+            )
+          }),
+        )
+      } finally {
+        closeSync(fd)
+      }
     })
 
   program
