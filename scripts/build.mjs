@@ -2,15 +2,17 @@
 //
 //   dist/ferry.cjs    the whole CLI and daemon in one CommonJS bundle (esbuild), with its source map;
 //   dist/worker.cjs   the worker thread that checks the records of a large sync or verify;
+//   dist/comapeo-schema.cjs  @comapeo/schema's validate and valueOf, for both of the above;
 //   dist/cli.js       the entry (`bin`): runs ferry.cjs from a V8 code cache (src/launcher.ts);
 //   dist/package.json {"type": "commonjs"}, so Node loads dist/cli.js with its CommonJS loader.
 //
 // One bundle instead of ~50 ES modules resolved, read and compiled one by one is most of what makes a command start
-// fast. Only Ferry's own code, the small pure-JavaScript packages every command loads (commander, env-paths) and
-// @comapeo/schema's validators (pure JavaScript: ~60 ms to load as ES modules, ~10 ms bundled; evaluated only when a
-// command first validates) are bundled. Every other package stays in node_modules and loads as before: the native ones must (lmdb, cbor-x's
-// cbor-extract, sharp, usb-detection, @node-rs/crc32 through comapeocat... find their binaries beside themselves;
-// systray2 its tray program), and the rest load lazily, only in the commands that use them.
+// fast. Only Ferry's own code and the small pure-JavaScript packages every command loads (commander, env-paths) are
+// bundled, plus @comapeo/schema's validators in a bundle of their own, dist/comapeo-schema.cjs (pure JavaScript:
+// ~60 ms to load as ES modules, ~10 ms bundled; see src/store/comapeo-schema.ts). Every other package stays in
+// node_modules and loads as before: the native ones must (lmdb, cbor-x's cbor-extract, sharp, usb-detection,
+// @node-rs/crc32 through comapeocat... find their binaries beside themselves; systray2 its tray program), and the rest
+// load lazily, only in the commands that use them.
 //
 // The launcher runs the bundle through vm.Script, where `import()` has no loader to call. So the bundle's dynamic
 // imports of packages become `__ferryImport(...)`, a function the launcher passes in that calls its own import():
@@ -28,7 +30,7 @@ const SRC = path.join(ROOT, 'src')
 const DIST = path.join(ROOT, 'dist')
 
 /** Packages compiled into the bundle; every other bare import stays a require()/import() of node_modules. */
-const BUNDLED = new Set(['commander', 'env-paths', '@comapeo/schema'])
+const BUNDLED = new Set(['commander', 'env-paths'])
 
 function packageName(specifier) {
   const parts = specifier.split('/')
@@ -54,8 +56,7 @@ const ferrySources = ({ viaLauncher }) => ({
       let text = (await readFile(args.path, 'utf8'))
         .replace(/^#!.*\n/, '')
         .replaceAll('import.meta.url', `__ferryModuleUrl(${JSON.stringify(unbundled)})`)
-      // Only packages left in node_modules: a bundled one's import() is resolved into the bundle, evaluated on first use.
-      if (viaLauncher) text = text.replace(/(?<!typeof\s+)\bimport\((?=\s*['"]([^'"./][^'"]*)['"])/g, (call, specifier) => (BUNDLED.has(packageName(specifier)) ? call : '__ferryImport('))
+      if (viaLauncher) text = text.replace(/(?<!typeof\s+)\bimport\((?=\s*['"][^'"./])/g, '__ferryImport(')
       return { contents: text, loader: 'ts' }
     })
   },
@@ -101,6 +102,11 @@ writeFileSync(outputOf(cli, 'ferry.cjs.map').path, outputOf(cli, 'ferry.cjs.map'
 const worker = await build({ ...common, entryPoints: [path.join(SRC, 'threads', 'worker-main.ts')], outfile: path.join(DIST, 'worker.cjs'), banner: { js: banner }, plugins: [ferrySources({ viaLauncher: false })] })
 check(worker, 'worker.cjs')
 writeFileSync(path.join(DIST, 'worker.cjs'), outputOf(worker, 'worker.cjs').contents)
+
+// @comapeo/schema's validate and valueOf, required by src/store/comapeo-schema.ts from the bundles above.
+const schema = await build({ ...common, stdin: { contents: "export { validate } from '@comapeo/schema/dist/validate.js'\nexport { valueOf } from '@comapeo/schema/dist/lib/utils.js'\n", resolveDir: ROOT, loader: 'js' }, outfile: path.join(DIST, 'comapeo-schema.cjs') })
+check(schema, 'comapeo-schema.cjs')
+writeFileSync(path.join(DIST, 'comapeo-schema.cjs'), outputOf(schema, 'comapeo-schema.cjs').contents)
 
 const buildId = createHash('sha256').update(bundle.contents).digest('hex').slice(0, 16)
 const launcher = await build({ ...common, entryPoints: [path.join(SRC, 'launcher.ts')], outfile: path.join(DIST, 'cli.js'), define: { FERRY_BUILD_ID: JSON.stringify(buildId) } })
