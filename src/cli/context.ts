@@ -47,6 +47,19 @@ export function progressBar(command: Command): ((p: SyncProgress) => void) | und
   }
 }
 
+/**
+ * A one-line count on stderr ("Checking  45000/100000 observations"), only on a terminal and never with --json;
+ * the line ends when done reaches total in the last phase.
+ */
+export function progressCount(command: Command, noun: string, lastPhase: string): ((phase: string, done: number, total: number) => void) | undefined {
+  if (globals(command).json || !process.stderr.isTTY) return undefined
+  return (phase, done, total) => {
+    const label = phase.charAt(0).toUpperCase() + phase.slice(1)
+    process.stderr.write(`\r${label.padEnd(9)} ${done}/${total} ${noun}\x1b[K`)
+    if (phase === lastPhase && done === total) process.stderr.write('\n')
+  }
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { badInput } from '../errors.js'
 import type { LocalChange } from '../store/store.js'
 import { JsonLayoutError, scanJsonLayout, SpanParser, type JsonLayout } from './json-elements.js'
+import { monotonicMs } from '../monotonic.js'
 
 /**
  * An import file, checked whole and read again one document at a time. `changes` parses each document from the
@@ -16,6 +17,9 @@ export interface ImportPlan {
   changes(): Iterable<LocalChange & { docId: string }>
 }
 
+/** Called now and then while the documents are checked, and again while they are written (the count so far). */
+export type ImportProgress = (phase: 'checking' | 'writing', done: number, total: number) => void
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
@@ -24,7 +28,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  * written; the first bad one stops the import with a sentence naming it and saying why. One document is held at a
  * time (json-elements.ts), never the whole file.
  */
-export function planImport(fd: number, size: number, fileName: string, schema: ComapeoSchema): ImportPlan {
+export function planImport(fd: number, size: number, fileName: string, schema: ComapeoSchema, onProgress?: ImportProgress): ImportPlan {
   const name = path.basename(fileName)
   let layout: JsonLayout
   try {
@@ -39,9 +43,15 @@ export function planImport(fd: number, size: number, fileName: string, schema: C
   const now = new Date().toISOString()
   const toChange = layout.root === 'array' ? (doc: unknown, i: number) => fromComapeoDoc(doc, i, name, schema) : (feature: unknown, i: number) => fromFeature(feature, i, name, schema, now)
   const count = layout.spans.length / 2
-  function* changes(): Iterable<LocalChange & { docId: string }> {
+  function* read(phase: 'checking' | 'writing'): Iterable<LocalChange & { docId: string }> {
     const spans = new SpanParser(fd)
+    let shown = 0
     for (let i = 0; i < count; i++) {
+      // At most ten times a second; the time is looked at every 256 documents.
+      if (onProgress && (i & 255) === 0 && monotonicMs() - shown > 100) {
+        shown = monotonicMs()
+        onProgress(phase, i, count)
+      }
       let parsed: unknown
       try {
         parsed = spans.parse(layout.spans[2 * i]!, layout.spans[2 * i + 1]!)
@@ -50,15 +60,16 @@ export function planImport(fd: number, size: number, fileName: string, schema: C
       }
       yield toChange(parsed, i)
     }
+    onProgress?.(phase, count, count)
   }
   const seen = new Set<string>()
   const hashes = new Set<string>()
-  for (const change of changes()) {
+  for (const change of read('checking')) {
     if (seen.has(change.docId)) throw badInput(`${name} holds document ${change.docId} twice. Nothing was imported.`)
     seen.add(change.docId)
     for (const a of (change.value.attachments as Array<{ hash?: unknown }> | undefined) ?? []) hashes.add(String(a.hash))
   }
-  return { count, attachmentHashes: [...hashes], changes }
+  return { count, attachmentHashes: [...hashes], changes: () => read('writing') }
 }
 
 function notJson(name: string, reason: string) {

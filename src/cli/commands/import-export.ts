@@ -10,7 +10,7 @@ import { SHA256_HEX } from '../../store/media-store.js'
 import type { Store } from '../../store/store.js'
 import type { BlobRecord } from '../../store/blob-record.js'
 import { makeVariants } from '../../store/media-variants.js'
-import { output, plural, withStore } from '../context.js'
+import { output, plural, progressCount, withStore } from '../context.js'
 import { writeText, writeTextFile } from '../text-out.js'
 
 export function registerImportExportCommands(program: Command): void {
@@ -30,7 +30,7 @@ export function registerImportExportCommands(program: Command): void {
       }
       try {
         // Open until the documents are written: read twice (checked, then written), always the same file.
-        const plan = planImport(fd, size, file, await comapeoSchema())
+        const plan = planImport(fd, size, file, await comapeoSchema(), progressCount(command, 'observations', 'writing'))
         if (opts.media && !existsSync(opts.media)) throw badInput(`The media folder ${opts.media} does not exist.`)
         await withStore(command, (store) =>
           store.exclusive(async () => {
