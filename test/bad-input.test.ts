@@ -134,6 +134,21 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
     expect(exportNow()).toBe(before)
   })
 
+  it('--media naming a file rather than a folder → exit 2 for import and export, nothing written', () => {
+    const { root, data, before, exportNow } = setup()
+    const notAFolder = path.join(root, 'photo.jpg')
+    writeFileSync(notAFolder, 'not a folder')
+    writeFileSync(path.join(root, 'in.json'), JSON.stringify([validDoc]))
+    for (const args of [['import', path.join(root, 'in.json'), '--media', notAFolder], ['export', path.join(root, 'out.json'), '--media', notAFolder]]) {
+      const result = ferry(['--data-dir', data, ...args])
+      expect({ args, code: result.code }).toEqual({ args, code: 2 })
+      expectPlainSentence(result.stderr)
+      expect(result.stderr).toContain(`--media ${notAFolder} is a file, not a folder`)
+    }
+    expect(readdirSync(root).sort()).toEqual(['data', 'in.json', 'now.json', 'photo.jpg'])
+    expect(exportNow()).toBe(before)
+  })
+
   it('--version prints the version from package.json', () => {
     const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
     for (const flag of ['--version', '-V']) expect(ferry([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { copyFile, mkdir, stat } from 'node:fs/promises'
-import { closeSync, existsSync, fstatSync, openSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, openSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { badInput, diskError } from '../../errors.js'
 import { geoJsonExportParts, jsonExportParts } from '../../documents/export-format.js'
@@ -32,6 +32,7 @@ export function registerImportExportCommands(program: Command): void {
         // Open until the documents are written: read twice (checked, then written), always the same file.
         const plan = planImport(fd, size, file, await comapeoSchema(), progressCount(command, 'observations', 'writing'))
         if (opts.media && !existsSync(opts.media)) throw badInput(`The media folder ${opts.media} does not exist.`)
+        if (opts.media && !statSync(opts.media).isDirectory()) throw badInput(`--media ${opts.media} is a file, not a folder. Give the folder that holds the media files.`)
         await withStore(command, (store) =>
           store.exclusive(async () => {
             const blobs = opts.media ? await bringInBlobs(store, opts.media, plan.attachmentHashes) : []
@@ -59,6 +60,10 @@ export function registerImportExportCommands(program: Command): void {
     .action(async (file: string, opts: { format: string; media?: string }, command: Command) => {
       if (opts.format !== 'json' && opts.format !== 'geojson') throw badInput(`--format must be json or geojson, not ${opts.format}.`)
       const toStdout = file === '-'
+      // Checked before anything is written, so a bad --media never leaves an export without its media.
+      if (opts.media && statSync(opts.media, { throwIfNoEntry: false })?.isDirectory() === false) {
+        throw badInput(`--media ${opts.media} is a file, not a folder. Give a folder for the media files (it is made if missing).`)
+      }
       await withStore(command, async (store) => {
         // One document at a time from the store to the file; only the count and the attachments' hashes are kept.
         let count = 0
@@ -100,7 +105,11 @@ async function bringInBlobs(store: Store, dir: string, hashes: string[]): Promis
 }
 
 async function copyOutBlobs(store: Store, dir: string, hashes: ReadonlySet<string>): Promise<number> {
-  await mkdir(dir, { recursive: true })
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (err) {
+    throw diskError(err, dir)
+  }
   let copied = 0
   for (const hash of [...hashes].sort()) {
     if (!SHA256_HEX.test(hash) || !store.hasBlob(hash)) continue
