@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CLI, ferry, ferryOk } from './helpers/cli.js'
+import { CLI, ferry, ferryOk, testEnv } from './helpers/cli.js'
 import { tempDir } from './helpers/tmp.js'
 
 /** One plain sentence on stderr: no stack trace, no "Error:" dump, a single line. */
@@ -147,6 +147,25 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
     }
     expect(readdirSync(root).sort()).toEqual(['data', 'in.json', 'now.json', 'photo.jpg'])
     expect(exportNow()).toBe(before)
+  })
+
+  it('import of a folder → exit 2 saying so; import from a pipe (/dev/stdin) works, read twice from a private copy', () => {
+    const { root, data, before, exportNow } = setup()
+    const folder = path.join(root, 'exports')
+    mkdirSync(folder)
+    const result = ferry(['--data-dir', data, 'import', folder])
+    expect(result.code).toBe(2)
+    expectPlainSentence(result.stderr)
+    expect(result.stderr).toContain(`${folder} is a folder`)
+    expect(exportNow()).toBe(before)
+
+    // Through a shell's pipe, as a user would (`cat docs.json | ferry import /dev/stdin`).
+    const json = path.join(root, 'docs.json')
+    writeFileSync(json, JSON.stringify([validDoc]))
+    const piped = spawnSync('sh', ['-c', 'cat "$1" | "$2" "$3" --data-dir "$4" --json import /dev/stdin', 'sh', json, process.execPath, CLI, data], { encoding: 'utf8', env: testEnv() })
+    expect({ code: piped.status, stderr: piped.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(JSON.parse(piped.stdout)).toMatchObject({ imported: 1 })
+    expect(JSON.parse(ferryOk(['--data-dir', data, '--json', 'show', validDoc.docId])).docId).toBe(validDoc.docId)
   })
 
   it('--version prints the version from package.json', () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { closeSync, openSync, writeFileSync } from 'node:fs'
+import { closeSync, openSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { JsonLayoutError, scanJsonLayout, SpanParser, type JsonLayout } from '../src/documents/json-elements.js'
@@ -95,6 +95,10 @@ describe('import files read one document at a time', () => {
       ['[{"docId": "a",}]', /in\.json is not valid JSON \(.*, in document 1\)\. Nothing was imported\./],
       ['"just a string"', /in\.json is neither a JSON array of observations nor a GeoJSON FeatureCollection/],
       ['{"type": "Feature", "features": []}', /neither a JSON array/],
+      ['{"type": "FeatureCollection", "bbox": [1,}, "features": []}', /in\.json is not valid JSON \(.*\)\. Nothing was imported\./],
+      ['{"\\q": 1, "features": []}', /in\.json is not valid JSON/],
+      // A key given twice keeps its last value, as JSON.parse does: these features are 7, not an array.
+      ['{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": null, "properties": {}}], "features": 7}', /neither a JSON array/],
     ]
     for (const [text, message] of cases) {
       const error = withFile(text, (fd, size, file) => {
@@ -114,24 +118,44 @@ describe('import files read one document at a time', () => {
 describe('an import file that changes between its check and its writing', () => {
   const { devices } = testStores('import-change', 'Import')
   const doc = (docId: string, lat: number) => ({ docId, schemaName: 'observation', createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z', links: [], deleted: false, lat, lon: 2, tags: {}, attachments: [] })
+  const a = 'a'.repeat(64)
+  const b = 'b'.repeat(64)
+  const good = JSON.stringify([doc(a, 1), doc(b, 30)])
 
-  it('stops the import inside its transaction: nothing is written', async () => {
+  /**
+   * Plans an import of `good`, rewrites the file with `changed` (the same length), optionally puts its modification
+   * time back, then writes: it must fail with `message` and write nothing.
+   */
+  async function importAfterChange(changed: string, keepTime: boolean, message: RegExp): Promise<void> {
     const [store] = await devices(1)
     const schema = await comapeoSchema()
     const file = path.join(tempDir(), 'in.json')
-    const good = JSON.stringify([doc('a'.repeat(64), 1), doc('b'.repeat(64), 30)])
     writeFileSync(file, good)
+    const time = new Date('2024-06-01T00:00:00Z') // whole seconds: put back exactly
+    utimesSync(file, time, time)
     const fd = openSync(file, 'r')
     try {
       const plan = planImport(fd, good.length, file, schema)
       expect(plan.count).toBe(2)
-      // The second document becomes invalid (a latitude of 99) after the check, at the same length.
-      writeFileSync(file, good.replace('"lat":30,', '"lat":99,'))
-      await expect(store!.writeLocal(plan.changes())).rejects.toThrow(/Document 2 .* is not a valid observation: lat/)
+      expect(changed).toHaveLength(good.length)
+      writeFileSync(file, changed)
+      if (keepTime) utimesSync(file, time, time)
+      await expect(store!.writeLocal(plan.changes())).rejects.toThrow(message)
       expect(store!.countObservations()).toBe(0)
       expect([...store!.currentVersions()]).toEqual([])
     } finally {
       closeSync(fd)
     }
+  }
+
+  it('a file rewritten after the check is refused inside the write transaction: nothing is written', async () => {
+    await importAfterChange(good.replace('"lat":30,', '"lat":31,'), false, /in\.json changed while it was being imported\. Nothing was imported/)
+  })
+
+  it('every document is checked again as it is written, even if the file kept its size and time', async () => {
+    // The second document becomes invalid (a latitude of 99)…
+    await importAfterChange(good.replace('"lat":30,', '"lat":99,'), true, /Document 2 .* is not a valid observation: lat/)
+    // …or takes the first one's docId, which would otherwise make it an edit of the first.
+    await importAfterChange(good.replace(`"docId":"${b}"`, `"docId":"${a}"`), true, /holds document a+ twice/)
   })
 })

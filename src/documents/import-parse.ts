@@ -1,4 +1,5 @@
 import type { ComapeoSchema } from '../store/comapeo-schema.js'
+import { fstatSync } from 'node:fs'
 import path from 'node:path'
 import { badInput } from '../errors.js'
 import type { LocalChange } from '../store/store.js'
@@ -43,8 +44,15 @@ export function planImport(fd: number, size: number, fileName: string, schema: C
   const now = new Date().toISOString()
   const toChange = layout.root === 'array' ? (doc: unknown, i: number) => fromComapeoDoc(doc, i, name, schema) : (feature: unknown, i: number) => fromFeature(feature, i, name, schema, now)
   const count = layout.spans.length / 2
+  const before = fstatSync(fd)
+  const hashes = new Set<string>()
   function* read(phase: 'checking' | 'writing'): Iterable<LocalChange & { docId: string }> {
+    if (phase === 'writing') {
+      const now = fstatSync(fd)
+      if (now.size !== before.size || now.mtimeMs !== before.mtimeMs) throw badInput(`${name} changed while it was being imported. Nothing was imported; run the import again.`)
+    }
     const spans = new SpanParser(fd)
+    const seen = new Set<string>()
     let shown = 0
     for (let i = 0; i < count; i++) {
       // At most ten times a second; the time is looked at every 256 documents.
@@ -58,17 +66,16 @@ export function planImport(fd: number, size: number, fileName: string, schema: C
       } catch (err) {
         throw notJson(name, `${err instanceof Error ? err.message : 'parse error'}, in ${layout.root === 'array' ? 'document' : 'feature'} ${i + 1}`)
       }
-      yield toChange(parsed, i)
+      const change = toChange(parsed, i)
+      // Checked in both readings: the write must not take a document twice (its second would become an edit).
+      if (seen.has(change.docId)) throw badInput(`${name} holds document ${change.docId} twice. Nothing was imported.`)
+      seen.add(change.docId)
+      if (phase === 'checking') for (const a of (change.value.attachments as Array<{ hash?: unknown }> | undefined) ?? []) hashes.add(String(a.hash))
+      yield change
     }
     onProgress?.(phase, count, count)
   }
-  const seen = new Set<string>()
-  const hashes = new Set<string>()
-  for (const change of read('checking')) {
-    if (seen.has(change.docId)) throw badInput(`${name} holds document ${change.docId} twice. Nothing was imported.`)
-    seen.add(change.docId)
-    for (const a of (change.value.attachments as Array<{ hash?: unknown }> | undefined) ?? []) hashes.add(String(a.hash))
-  }
+  for (const change of read('checking')) void change
   return { count, attachmentHashes: [...hashes], changes: () => read('writing') }
 }
 

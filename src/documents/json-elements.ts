@@ -118,19 +118,26 @@ class Scan {
     for (;;) {
       if (this.byteAt(next) !== QUOTE) throw new JsonLayoutError(`an object key is missing at byte ${next}`)
       const keyEnd = this.stringEnd(next)
-      const key = JSON.parse(this.text(next, keyEnd)) as string
+      const key = this.parse(next, keyEnd) as string
       const colon = this.skipSpace(keyEnd)
       if (this.byteAt(colon) !== COLON) throw new JsonLayoutError(`a : is missing after a key at byte ${colon}`)
       const valueStart = this.skipSpace(colon + 1)
       let valueEnd: number
+      // A key given twice keeps its last value, as JSON.parse does.
       if (key === 'features' && this.byteAt(valueStart) === OPEN_ARRAY) {
         layout.spans = []
         valueEnd = this.elements(valueStart, layout.spans)
         layout.hasFeatures = true
       } else {
         valueEnd = this.valueEnd(valueStart)
-        // Defined, not assigned: a member named __proto__ must stay a member, as JSON.parse makes it.
-        Object.defineProperty(layout.members, key, { value: JSON.parse(this.text(valueStart, valueEnd)), enumerable: true, writable: true, configurable: true })
+        const value = this.parse(valueStart, valueEnd)
+        if (key === 'features') {
+          layout.spans = []
+          layout.hasFeatures = false
+        } else {
+          // Defined, not assigned: a member named __proto__ must stay a member, as JSON.parse makes it.
+          Object.defineProperty(layout.members, key, { value, enumerable: true, writable: true, configurable: true })
+        }
       }
       next = this.skipSpace(valueEnd)
       const b = this.byteAt(next)
@@ -183,10 +190,15 @@ class Scan {
     return at
   }
 
-  private text(start: number, end: number): string {
+  /** JSON.parse of a key or a member's value; its complaint becomes the scan's. */
+  private parse(start: number, end: number): unknown {
     const bytes = readBytes(this.fd, start, end)
     if (bytes.length < end - start) throw new JsonLayoutError('the file changed while it was read')
-    return bytes.toString('utf8')
+    try {
+      return JSON.parse(bytes.toString('utf8'))
+    } catch (err) {
+      throw new JsonLayoutError(err instanceof Error ? err.message : 'parse error')
+    }
   }
 
   private byteAt(at: number): number {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { badInput, damaged, diskError, FerryError } from '../errors.js'
+import { isFolder } from '../fs/is-folder.js'
 import type { IncomingStage, Store } from '../store/store.js'
 import type { Commit } from '../syncfile/commit.js'
 import { newHeader, type FileHeader } from '../syncfile/header.js'
@@ -57,7 +58,7 @@ export async function syncWithFile(store: Store, filePath: string, opts: SyncOpt
 /** Writes a new sync file with everything this device holds. Refuses an existing path. */
 export async function createSyncFile(store: Store, filePath: string, opts: CreateOptions = {}): Promise<SyncReport> {
   const started = monotonicMs()
-  if (statSync(filePath, { throwIfNoEntry: false })?.isDirectory()) {
+  if (isFolder(filePath)) {
     throw badInput(`${filePath} is a folder. Give the new sync file's name, such as ${path.join(filePath, 'field.ferry')}.`)
   }
   if (existsSync(filePath)) throw badInput(`${filePath} already exists. To sync with it, run \`ferry sync ${filePath}\`; to make a new file, choose another name.`)
@@ -71,10 +72,7 @@ export async function createSyncFile(store: Store, filePath: string, opts: Creat
   const sent = await store.exclusive(async () => {
     try {
       const counts = await send(store, tmpPath, header, emptyFile, opts.media ?? 'all', opts, { createNew: true })
-      if (statSync(filePath, { throwIfNoEntry: false })?.isDirectory()) {
-    throw badInput(`${filePath} is a folder. Give the new sync file's name, such as ${path.join(filePath, 'field.ferry')}.`)
-  }
-  if (existsSync(filePath)) throw badInput(`${filePath} appeared while the file was being written. Nothing was changed; choose another name.`)
+      if (existsSync(filePath)) throw badInput(`${filePath} appeared while the file was being written. Nothing was changed; choose another name.`)
       await store.disk.rename(tmpPath, filePath)
       await store.disk.syncDir(dir)
       return counts

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
-import { statSync } from 'node:fs'
 import path from 'node:path'
 import { damaged, diskError, FerryError } from '../errors.js'
 import type { Disk, DiskFile } from '../fs/disk.js'
+import { isFolder } from '../fs/is-folder.js'
 import { ChunkCipher } from './chunk-crypto.js'
 import { decodeCommit, type Commit } from './commit.js'
 import { FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES, isChunkKind, MAX_CIPHERTEXT, ChunkKind, TAG_BYTES, hashChunkDigest } from './format.js'
@@ -268,7 +268,7 @@ async function readFully(file: DiskFile, buffer: Buffer, position: number, fileP
  * and fails only at the first read (EISDIR), which would otherwise read as a failing drive.
  */
 export function refuseFolder(filePath: string): void {
-  if (statSync(filePath, { throwIfNoEntry: false })?.isDirectory()) {
+  if (isFolder(filePath)) {
     throw new FerryError('bad-input', `${filePath} is a folder, not a sync file. Give the sync file's own name, such as ${path.join(filePath, 'field.ferry')}.`)
   }
 }

@@ -47,6 +47,6 @@ export function ferrySpawn(args: string[], stdio: StdioOptions): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { stdio, env: testEnv() })
 }
 
-function testEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
+export function testEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, FERRY_CONFIG_DIR: configDir, FERRY_CACHE_DIR: cacheDir, ...extra }
 }

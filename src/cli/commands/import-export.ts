@@ -1,9 +1,11 @@
 import type { Command } from 'commander'
 import { copyFile, mkdir, stat } from 'node:fs/promises'
-import { closeSync, existsSync, fstatSync, openSync, statSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { badInput, diskError } from '../../errors.js'
+import { isFolder } from '../../fs/is-folder.js'
 import { geoJsonExportParts, jsonExportParts } from '../../documents/export-format.js'
+import { openImportFile } from '../../documents/import-file.js'
 import { planImport } from '../../documents/import-parse.js'
 import { comapeoSchema } from '../../store/comapeo-schema.js'
 import { SHA256_HEX } from '../../store/media-store.js'
@@ -20,19 +22,12 @@ export function registerImportExportCommands(program: Command): void {
     .argument('<file>', 'the .json or .geojson file')
     .option('--media <dir>', 'folder holding attachment files, each named by its SHA-256 hex')
     .action(async (file: string, opts: { media?: string }, command: Command) => {
-      let fd: number
-      let size: number
+      // Open until the documents are written: read twice (checked, then written), always the same file.
+      const input = await openImportFile(file)
       try {
-        fd = openSync(file, 'r')
-        size = fstatSync(fd).size
-      } catch {
-        throw badInput(`Cannot read ${file}. Check the path and try again.`)
-      }
-      try {
-        // Open until the documents are written: read twice (checked, then written), always the same file.
-        const plan = planImport(fd, size, file, await comapeoSchema(), progressCount(command, 'observations', 'writing'))
+        const plan = planImport(input.fd, input.size, file, await comapeoSchema(), progressCount(command, 'observations', 'writing'))
         if (opts.media && !existsSync(opts.media)) throw badInput(`The media folder ${opts.media} does not exist.`)
-        if (opts.media && !statSync(opts.media).isDirectory()) throw badInput(`--media ${opts.media} is a file, not a folder. Give the folder that holds the media files.`)
+        if (opts.media && !isFolder(opts.media)) throw badInput(`--media ${opts.media} is a file, not a folder. Give the folder that holds the media files.`)
         await withStore(command, (store) =>
           store.exclusive(async () => {
             const blobs = opts.media ? await bringInBlobs(store, opts.media, plan.attachmentHashes) : []
@@ -47,7 +42,7 @@ export function registerImportExportCommands(program: Command): void {
           }),
         )
       } finally {
-        closeSync(fd)
+        input.close()
       }
     })
 
@@ -61,7 +56,7 @@ export function registerImportExportCommands(program: Command): void {
       if (opts.format !== 'json' && opts.format !== 'geojson') throw badInput(`--format must be json or geojson, not ${opts.format}.`)
       const toStdout = file === '-'
       // Checked before anything is written, so a bad --media never leaves an export without its media.
-      if (opts.media && statSync(opts.media, { throwIfNoEntry: false })?.isDirectory() === false) {
+      if (opts.media && existsSync(opts.media) && !isFolder(opts.media)) {
         throw badInput(`--media ${opts.media} is a file, not a folder. Give a folder for the media files (it is made if missing).`)
       }
       await withStore(command, async (store) => {
