@@ -7,6 +7,7 @@ import { registerImportExportCommands } from './cli/commands/import-export.js'
 import { registerProjectCommands } from './cli/commands/project.js'
 import { registerSyncCommands } from './cli/commands/sync.js'
 import { registerDaemonCommands } from './cli/daemon-commands.js'
+import { outputFailed as outputFailedError } from './cli/text-out.js'
 
 /**
  * The `ferry` command. Every user-facing failure is a FerryError: one plain sentence on stderr and the exit code
@@ -60,14 +61,21 @@ async function main(argv: string[]): Promise<number> {
   if (!debug) console.error = console.warn = () => undefined
   // A reader that stops early (`ferry list | head`) closes the pipe. The rest of the output has nowhere to go, which
   // is not a failure of the command: later writes are dropped and the command finishes as it would have (a sync in
-  // progress is never cut short by it).
+  // progress is never cut short by it). Any other failure to write the output (a full disk under `> file`) is one:
+  // it is reported once the command ends, with the exit code of a failed disk.
+  let outputFailed: NodeJS.ErrnoException | undefined
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') throw err
+      if (err.code !== 'EPIPE') outputFailed ??= err
     })
   }
+  // On a terminal, a message starts on a line of its own, not after a progress line.
+  const newLine = process.stderr.isTTY ? '\r\x1b[K' : ''
   try {
     await program.parseAsync(argv)
+    // A failed write is reported after it was queued: let everything written be flushed, or fail, first.
+    await new Promise<void>((resolve) => (process.stdout.destroyed ? resolve() : process.stdout.write('', () => resolve())))
+    if (outputFailed) throw outputFailedError(outputFailed)
     return ExitCode.ok
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -75,11 +83,11 @@ async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput
     }
     if (err instanceof FerryError) {
-      process.stderr.write(`ferry: ${err.message}\n`)
+      process.stderr.write(`${newLine}ferry: ${err.message}\n`)
       if (debug && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`)
       return err.exitCode
     }
-    process.stderr.write(`ferry: something unexpected went wrong (${err instanceof Error ? err.message : String(err)}). Nothing was lost. Run again with --debug for details and report it.\n`)
+    process.stderr.write(`${newLine}ferry: something unexpected went wrong (${err instanceof Error ? err.message : String(err)}). Nothing was lost. Run again with --debug for details and report it.\n`)
     if (debug) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`)
     return ExitCode.unexpected
   }

@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process'
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { jsonExportParts, geoJsonExportParts } from '../src/documents/export-format.js'
@@ -7,7 +7,7 @@ import { writeTextFile } from '../src/cli/text-out.js'
 import { toComapeoDoc, type Version } from '../src/store/version.js'
 import { testStores } from './helpers/stores.js'
 import { tempDir } from './helpers/tmp.js'
-import { ferry, ferryOk, ferrySpawn } from './helpers/cli.js'
+import { CLI, ferry, ferryOk, ferrySpawn, testEnv } from './helpers/cli.js'
 import { makeDevices } from './helpers/devices.js'
 
 /**
@@ -128,6 +128,21 @@ describe('ferry list and export', () => {
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL')
       }
+    }
+  })
+
+  it('output that cannot be written (a full disk under > file) → exit 5 with one plain sentence, not a crash', () => {
+    const root = tempDir()
+    const [one] = makeDevices(root, 1)
+    ferryOk(['--data-dir', one!, 'add', '--lat', '1', '--lon', '2'])
+    const full = openSync('/dev/full', 'w')
+    try {
+      for (const args of [['list'], ['export', '-'], ['--json', 'project', 'show']]) {
+        const result = spawnSync(process.execPath, [CLI, '--data-dir', one!, ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', env: testEnv() })
+        expect({ args, code: result.status, stderr: result.stderr }).toEqual({ args, code: 5, stderr: 'ferry: Writing the output failed (ENOSPC). Nothing was lost: check where the output goes (a full disk?) and run the command again.\n' })
+      }
+    } finally {
+      closeSync(full)
     }
   })
 })

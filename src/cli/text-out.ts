@@ -2,6 +2,7 @@ import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Writable } from 'node:stream'
+import { FerryError } from '../errors.js'
 
 /** Text gathered into writes of about this size: few system calls, and never the whole output in memory. */
 const BATCH_CHARS = 1 << 20
@@ -37,13 +38,36 @@ export async function writeTextFile(file: string, parts: Iterable<string>): Prom
   }
 }
 
-/** Writes text to a stream (stdout), waiting whenever the stream asks to, so a slow reader never makes it pile up. */
+/**
+ * Writes text to a stream (stdout), waiting whenever the stream asks to, so a slow reader never makes it pile up.
+ * Fails with the stream's error (a full disk under `> file`), except a closed pipe (the reader stopped, see cli.ts):
+ * then the rest is dropped.
+ */
 export async function writeText(stream: Writable, parts: Iterable<string>): Promise<void> {
-  await eachBatch(parts, async (text) => {
-    // A closed pipe (the reader stopped, see cli.ts) never drains: the rest is dropped.
-    if (stream.destroyed) return
-    if (!stream.write(text)) await drainedOrClosed(stream)
-  })
+  let failed: NodeJS.ErrnoException | undefined
+  const onError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') failed ??= err
+  }
+  stream.on('error', onError)
+  try {
+    await eachBatch(parts, async (text) => {
+      if (failed) throw failed
+      if (stream.destroyed) return
+      if (!stream.write(text)) await drainedOrClosed(stream)
+    })
+    // A write's error arrives after it was queued: wait for everything written to be flushed or to have failed.
+    await new Promise<void>((resolve) => (stream.destroyed ? resolve() : stream.write('', () => resolve())))
+    if (failed) throw failed
+  } catch (err) {
+    throw failed !== undefined && err === failed ? outputFailed(failed) : err
+  } finally {
+    stream.off('error', onError)
+  }
+}
+
+/** The command's output (stdout) could not be written: a full disk under `> file`, say. Exit 5. */
+export function outputFailed(err: NodeJS.ErrnoException): FerryError {
+  return new FerryError('io', `Writing the output failed (${err.code ?? err.message}). Nothing was lost: check where the output goes (a full disk?) and run the command again.`, { cause: err })
 }
 
 function drainedOrClosed(stream: Writable): Promise<void> {
