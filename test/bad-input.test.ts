@@ -168,6 +168,21 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
     expect(JSON.parse(ferryOk(['--data-dir', data, '--json', 'show', validDoc.docId])).docId).toBe(validDoc.docId)
   })
 
+  it('a project file given where a sync file belongs → exit 2 saying what it is and how to join, nothing changed', () => {
+    const { root, data, before, exportNow } = setup()
+    const projectFile = path.join(root, 'team.ferryproject')
+    ferryOk(['--data-dir', data, 'project', 'export', projectFile])
+    const bytes = readFileSync(projectFile)
+    for (const args of [['sync', projectFile], ['verify', projectFile]]) {
+      const result = ferry(['--data-dir', data, ...args])
+      expect({ args, code: result.code }).toEqual({ args, code: 2 })
+      expectPlainSentence(result.stderr)
+      expect(result.stderr).toContain('team.ferryproject is a project file, not a sync file. To join its project, give it to `ferry init --join`')
+    }
+    expect(readFileSync(projectFile).equals(bytes)).toBe(true)
+    expect(exportNow()).toBe(before)
+  })
+
   it('--version prints the version from package.json', () => {
     const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
     for (const flag of ['--version', '-V']) expect(ferry([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })

@@ -41,6 +41,10 @@ export function hasMagic(bytes: Buffer): boolean {
  */
 export function parseHeader(bytes: Buffer, name: string): FileHeader {
   if (!hasMagic(bytes)) {
+    // The other file Ferry makes, picked by mistake (its JSON names its format near the start).
+    if (bytes.toString('latin1').includes('"ferry-project"')) {
+      throw new FerryError('bad-input', `${name} is a project file, not a sync file. To join its project, give it to \`ferry init --join\`; to sync, pick the .ferry file.`)
+    }
     throw new FerryError('damaged', `${name} is not a Ferry sync file (or its beginning is damaged). Check that you picked the right file.`)
   }
   if (bytes.length < HEADER_BYTES) {
