@@ -7,7 +7,7 @@ import { registerImportExportCommands } from './cli/commands/import-export.js'
 import { registerProjectCommands } from './cli/commands/project.js'
 import { registerSyncCommands } from './cli/commands/sync.js'
 import { registerDaemonCommands } from './cli/daemon-commands.js'
-import { outputFailed as outputFailedError } from './cli/text-out.js'
+import { flushed, outputFailed as outputFailedError } from './cli/text-out.js'
 
 /**
  * The `ferry` command. Every user-facing failure is a FerryError: one plain sentence on stderr and the exit code
@@ -73,8 +73,7 @@ async function main(argv: string[]): Promise<number> {
   const newLine = process.stderr.isTTY ? '\r\x1b[K' : ''
   try {
     await program.parseAsync(argv)
-    // A failed write is reported after it was queued: let everything written be flushed, or fail, first.
-    await new Promise<void>((resolve) => (process.stdout.destroyed ? resolve() : process.stdout.write('', () => resolve())))
+    await flushed(process.stdout)
     if (outputFailed) throw outputFailedError(outputFailed)
     return ExitCode.ok
   } catch (err) {

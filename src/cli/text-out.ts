@@ -55,14 +55,18 @@ export async function writeText(stream: Writable, parts: Iterable<string>): Prom
       if (stream.destroyed) return
       if (!stream.write(text)) await drainedOrClosed(stream)
     })
-    // A write's error arrives after it was queued: wait for everything written to be flushed or to have failed.
-    await new Promise<void>((resolve) => (stream.destroyed ? resolve() : stream.write('', () => resolve())))
+    await flushed(stream)
     if (failed) throw failed
   } catch (err) {
     throw failed !== undefined && err === failed ? outputFailed(failed) : err
   } finally {
     stream.off('error', onError)
   }
+}
+
+/** Resolves once everything written to `stream` is flushed or has failed: a write's error arrives after it was queued. */
+export function flushed(stream: Writable): Promise<void> {
+  return new Promise<void>((resolve) => (stream.destroyed ? resolve() : stream.write('', () => resolve())))
 }
 
 /** The command's output (stdout) could not be written: a full disk under `> file`, say. Exit 5. */

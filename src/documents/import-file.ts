@@ -6,7 +6,6 @@ import { badInput, diskError } from '../errors.js'
 
 export interface ImportFile {
   fd: number
-  size: number
   close(): void
 }
 
@@ -23,7 +22,7 @@ export async function openImportFile(file: string): Promise<ImportFile> {
     throw badInput(`Cannot read ${file}. Check the path and try again.`)
   }
   const stats = fstatSync(fd)
-  if (stats.isFile()) return { fd, size: stats.size, close: () => closeSync(fd) }
+  if (stats.isFile()) return { fd, close: () => closeSync(fd) }
   if (stats.isDirectory()) {
     closeSync(fd)
     throw badInput(`${file} is a folder, not a file of observations. Give the .json or .geojson file itself.`)
@@ -35,7 +34,6 @@ export async function openImportFile(file: string): Promise<ImportFile> {
     const copyFd = openSync(copy, 'r')
     return {
       fd: copyFd,
-      size: fstatSync(copyFd).size,
       close: () => {
         closeSync(copyFd)
         rmSync(dir, { recursive: true, force: true })

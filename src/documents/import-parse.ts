@@ -29,11 +29,13 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  * written; the first bad one stops the import with a sentence naming it and saying why. One document is held at a
  * time (json-elements.ts), never the whole file.
  */
-export function planImport(fd: number, size: number, fileName: string, schema: ComapeoSchema, onProgress?: ImportProgress): ImportPlan {
+export function planImport(fd: number, fileName: string, schema: ComapeoSchema, onProgress?: ImportProgress): ImportPlan {
   const name = path.basename(fileName)
+  // Its size and time now, to see at the write whether the file changed since it was checked.
+  const before = fstatSync(fd)
   let layout: JsonLayout
   try {
-    layout = scanJsonLayout(fd, size)
+    layout = scanJsonLayout(fd, before.size)
   } catch (err) {
     if (err instanceof JsonLayoutError) throw notJson(name, err.message)
     throw err
@@ -44,7 +46,6 @@ export function planImport(fd: number, size: number, fileName: string, schema: C
   const now = new Date().toISOString()
   const toChange = layout.root === 'array' ? (doc: unknown, i: number) => fromComapeoDoc(doc, i, name, schema) : (feature: unknown, i: number) => fromFeature(feature, i, name, schema, now)
   const count = layout.spans.length / 2
-  const before = fstatSync(fd)
   const hashes = new Set<string>()
   function* read(phase: 'checking' | 'writing'): Iterable<LocalChange & { docId: string }> {
     if (phase === 'writing') {
@@ -83,8 +84,8 @@ function notJson(name: string, reason: string) {
   return badInput(`${name} is not valid JSON (${reason}). Nothing was imported.`)
 }
 
-function fromComapeoDoc(doc: unknown, index: number, fileName: string, schema: ComapeoSchema): LocalChange & { docId: string } {
-  const where = `Document ${index + 1} in ${path.basename(fileName)}`
+function fromComapeoDoc(doc: unknown, index: number, name: string, schema: ComapeoSchema): LocalChange & { docId: string } {
+  const where = `Document ${index + 1} in ${name}`
   if (!isPlainObject(doc)) throw badInput(`${where} is not an object. Nothing was imported.`)
   const label = typeof doc.docId === 'string' ? `${where} (docId ${doc.docId.slice(0, 16)})` : where
   if (typeof doc.docId !== 'string' || !/^[0-9A-Za-z_-]{1,256}$/.test(doc.docId)) throw badInput(`${label} has no valid docId. Nothing was imported.`)

@@ -25,7 +25,7 @@ export function registerImportExportCommands(program: Command): void {
       // Open until the documents are written: read twice (checked, then written), always the same file.
       const input = await openImportFile(file)
       try {
-        const plan = planImport(input.fd, input.size, file, await comapeoSchema(), progressCount(command, 'observations', 'writing'))
+        const plan = planImport(input.fd, file, await comapeoSchema(), progressCount(command, 'observations', 'writing'))
         if (opts.media && !existsSync(opts.media)) throw badInput(`The media folder ${opts.media} does not exist.`)
         if (opts.media && !isFolder(opts.media)) throw badInput(`--media ${opts.media} is a file, not a folder. Give the folder that holds the media files.`)
         await withStore(command, (store) =>
