@@ -76,10 +76,14 @@ async function main(argv: string[]): Promise<number> {
     await flushed(process.stdout)
     if (outputFailed) throw outputFailedError(outputFailed)
     return ExitCode.ok
-  } catch (err) {
+  } catch (caught) {
+    let err = caught
     if (err instanceof CommanderError) {
-      // Help and version print and exit 0; usage errors were already printed by commander.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput
+      // Usage errors were already printed by commander. Help and version print and exit 0, if they could be written.
+      if (err.exitCode !== 0) return ExitCode.badInput
+      await flushed(process.stdout)
+      if (!outputFailed) return ExitCode.ok
+      err = outputFailedError(outputFailed)
     }
     if (err instanceof FerryError) {
       process.stderr.write(`${newLine}ferry: ${err.message}\n`)

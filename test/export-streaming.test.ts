@@ -137,7 +137,7 @@ describe('ferry list and export', () => {
     ferryOk(['--data-dir', one!, 'add', '--lat', '1', '--lon', '2'])
     const full = openSync('/dev/full', 'w')
     try {
-      for (const args of [['list'], ['export', '-'], ['--json', 'project', 'show']]) {
+      for (const args of [['list'], ['export', '-'], ['--json', 'project', 'show'], ['--help'], ['sync', '--help'], ['--version']]) {
         const result = spawnSync(process.execPath, [CLI, '--data-dir', one!, ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', env: testEnv() })
         expect({ args, code: result.status, stderr: result.stderr }).toEqual({ args, code: 5, stderr: 'ferry: Writing the output failed (ENOSPC). Nothing was lost: check where the output goes (a full disk?) and run the command again.\n' })
       }

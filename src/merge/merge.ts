@@ -105,10 +105,14 @@ async function receive(store: Store, reader: SyncFileReader, state: FileState, o
   try {
     const stage = await store.beginIncoming()
     store.media.clearTemp()
+    // Photos are stored as they arrive, before later records are checked: if the receive fails, those it stored
+    // are not in the index (nothing refers to them) and are removed, so a damaged file leaves nothing behind.
+    const stored: string[] = []
     try {
-      return await receiveSegments(store, reader, stage, needed, ours, threads, progress, opts, counts)
+      return await receiveSegments(store, reader, stage, needed, ours, threads, progress, opts, counts, mediaStoreSink(store, stored))
     } catch (err) {
       await store.discardIncoming(stage)
+      await store.media.removeBlobs(stored.filter((hash) => !store.hasBlob(hash)))
       throw err
     }
   } finally {
@@ -126,10 +130,10 @@ async function receiveSegments(
   progress: ProgressReporter,
   opts: SyncOptions,
   counts: TransferCounts,
+  sink: BlobSink,
 ): Promise<TransferCounts> {
   const checker = await threads.checker(progress.totalVersions)
   const tips = new ChainTips(ours)
-  const sink = mediaStoreSink(store)
   const newBlobs: BlobRecord[] = []
   let stagedAtLastWait = 0
   let readSinceCollect = 0
@@ -200,7 +204,8 @@ function segmentsNeeded(store: Store, commits: Commit[], ours: Map<string, { seq
 }
 
 /** Received blobs go into the media store; a failing disk here is this computer's disk, reported as such. */
-function mediaStoreSink(store: Store): BlobSink {
+/** Stores received blobs in the media store; the hash of each one it stores is added to `stored`. */
+function mediaStoreSink(store: Store, stored: string[]): BlobSink {
   const onDisk = <T>(fn: () => Promise<T>) => fn().catch((err: unknown) => Promise.reject(diskError(err, store.media.root)))
   return {
     async begin(hash) {
@@ -211,6 +216,7 @@ function mediaStoreSink(store: Store): BlobSink {
         finish: async () => {
           try {
             await writer.commit(hash, { deferSync: true })
+            stored.push(hash)
             return true
           } catch (err) {
             if (err instanceof FerryError && err.kind === 'damaged') return false

@@ -82,6 +82,14 @@ export class MediaStore {
     await inParallel(dirs.map((dir) => () => this.disk.syncDir(dir)))
   }
 
+  /**
+   * Removes blob files the index does not list (the caller checked), as a failed receive leaves them. Best effort:
+   * the receive's own error is what the user needs to hear, and a file left behind costs only space.
+   */
+  async removeBlobs(hashes: readonly string[]): Promise<void> {
+    await inParallel(hashes.map((hash) => () => this.disk.unlink(this.pathOf(hash)).catch(() => undefined)))
+  }
+
   /** Starts the fsync of a blob just written with `deferSync`, SYNCS_AT_ONCE at a time. */
   syncSoon(hash: string): void {
     const done = this.syncQueue.run(() => this.syncFile(this.pathOf(hash)))
