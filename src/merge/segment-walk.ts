@@ -5,6 +5,7 @@ import { BlobAssembly, type BlobSink } from './blob-assembly.js'
 import type { ChainTips } from './chain-tips.js'
 import type { CheckedChunk, RecordChecker } from './record-checker.js'
 import { RecordEntries } from './records-check.js'
+import { envelopeHash } from '../store/version.js'
 
 export interface SegmentVisitor {
   /** true: a version the reader already holds is skipped (a sync); false: it is damage (verify reads from nothing). */
@@ -94,7 +95,7 @@ function takeRecords(reader: SyncFileReader, { plaintext, checked }: CheckedChun
     while (nextInvalid < checked.invalid.length && checked.invalid[nextInvalid]! < i) nextInvalid++
     if (checked.invalid[nextInvalid] === i) throw reader.damagedAt(offset, `observation ${entries.docId().slice(0, 12)}… is not a valid document`)
     const envelope = entries.envelope()
-    const hash = entries.hash()
+    const hash = envelopeHash(envelope)
     const deviceId = entries.deviceId
     const seq = entries.seq
     tips.advance(deviceId, seq, hash, envelope)
