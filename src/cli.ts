@@ -96,10 +96,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Commands that leave handles open (the daemon) never settle until they stop; the rest exit at once. Until main
-// settles the exit code says "unexpected": should a promise Ferry awaits never settle (a library's bug) and the
-// event loop run dry, the process must not report success for work it never finished.
-process.exitCode = ExitCode.unexpected
+// Commands that leave handles open (the daemon) never settle until they stop; the rest exit at once. Should a
+// promise Ferry awaits never settle (a library's bug) and the event loop run dry, the process must not report
+// success for work it never finished: exiting before main settles says "unexpected". Set on the way out rather
+// than up front, because commander reads process.exitCode for `ferry help` (it would then exit 2 after its help).
+let settled = false
+process.on('exit', () => {
+  if (!settled) process.exitCode = ExitCode.unexpected
+})
 void main(process.argv).then((code) => {
+  settled = true
   process.exitCode = code
 })

@@ -183,6 +183,17 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
     expect(exportNow()).toBe(before)
   })
 
+  it('help, asked for any way, prints the commands on stdout and exits 0', () => {
+    const top = ferry(['--help'])
+    expect(top).toMatchObject({ code: 0, stderr: '' })
+    expect(top.stdout).toMatch(/Usage: ferry/)
+    expect(ferry(['help'])).toEqual(top)
+    const sync = ferry(['sync', '--help'])
+    expect(sync).toMatchObject({ code: 0, stderr: '' })
+    expect(sync.stdout).toMatch(/Usage: ferry sync/)
+    expect(ferry(['help', 'sync'])).toEqual(sync)
+  })
+
   it('--version prints the version from package.json', () => {
     const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
     for (const flag of ['--version', '-V']) expect(ferry([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })

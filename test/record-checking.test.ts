@@ -23,8 +23,8 @@ import { tempDir } from './helpers/tmp.js'
 import { addObservation, exportOf, fingerprint } from './faults/lib/world.js'
 
 /**
- * The records check (records-check.ts) decodes, validates, hashes and summarises each envelope of a chunk; the
- * chain tips then place them in order. It runs in the merge's thread or on worker threads: both must find exactly
+ * The records check (records-check.ts) decodes, validates and summarises each envelope of a chunk; the chain tips
+ * then place them in order, by the envelopes' hashes. It runs in the merge's thread or on worker threads: both must find exactly
  * the same things, and a failing thread must fail the sync, never hang it.
  */
 const { devices } = testStores('records', 'River monitors')

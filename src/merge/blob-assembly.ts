@@ -48,8 +48,21 @@ const MAX_FINISHING_BYTES = 32 * 1024 * 1024
  * mismatch or a disk error is reported when its blob is settled: at a later piece or at `end`, always before the
  * segment counts as read.
  */
+/**
+ * The blob being received: where it goes (`target`, null when not wanted) and its pieces' writes, one after the other
+ * (`written`). Kept apart so a failed write still leaves the target at hand to abort (its temporary file removed,
+ * its file closed).
+ */
+interface Incoming {
+  hash: string
+  size: number
+  received: number
+  target: Promise<BlobTarget | null>
+  written: Promise<void>
+}
+
 export class BlobAssembly {
-  private current: { hash: string; size: number; received: number; target: Promise<BlobTarget | null> } | undefined
+  private current: Incoming | undefined
   private readonly seen = new Set<string>()
   private finishing: Finishing[] = []
   private finishingBytes = 0
@@ -70,16 +83,17 @@ export class BlobAssembly {
       const size = this.listed.get(hash)
       if (size === undefined || this.seen.has(hash)) return 'a photo is not listed in its commit'
       this.seen.add(hash)
-      this.current = { hash, size, received: 0, target: this.sink.begin(hash, size) }
+      const target = this.sink.begin(hash, size)
+      target.catch(() => undefined) // settled through `written`, by outcomeOf or by abort
+      this.current = { hash, size, received: 0, target, written: Promise.resolve() }
     }
     const blob = this.current
     if (!blob || blob.hash !== hash || at !== blob.received || blob.received + data.length > blob.size) return 'photo pieces are out of order'
-    const before = blob.target
-    blob.target = before.then(async (target) => {
-      await target?.append(data)
-      return target
+    const before = blob.written
+    blob.written = before.then(async () => {
+      await (await blob.target)?.append(data)
     })
-    blob.target.catch(() => undefined) // settled by the next piece, by settle or by abort
+    blob.written.catch(() => undefined) // settled by the next piece, by outcomeOf or by abort
     blob.received += data.length
     if (blob.received < blob.size) {
       // A blob of many pieces (a video): one piece in flight, so it is never held whole.
@@ -87,7 +101,7 @@ export class BlobAssembly {
       return undefined
     }
     this.current = undefined
-    const outcome = blob.target.then(async (target): Promise<Outcome> => (target ? ((await target.finish()) ? 'stored' : 'mismatch') : 'skipped'))
+    const outcome = outcomeOf(blob)
     outcome.catch(() => undefined)
     this.finishing.push({ hash, size: blob.size, outcome })
     this.finishingBytes += blob.size
@@ -119,7 +133,9 @@ export class BlobAssembly {
     this.finishingBytes = 0
     const current = this.current
     this.current = undefined
-    const target = await current?.target.catch(() => null)
+    if (!current) return
+    await current.written.catch(() => undefined)
+    const target = await current.target.catch(() => null)
     await target?.abort()
   }
 
@@ -131,4 +147,17 @@ export class BlobAssembly {
     this.completed.push({ hash: oldest.hash, size: oldest.size, stored: outcome === 'stored' })
     return undefined
   }
+}
+
+/** Settles a blob whose pieces have all been handed over: stored, skipped (not wanted) or not matching its hash. */
+async function outcomeOf(blob: Incoming): Promise<Outcome> {
+  const target = await blob.target
+  try {
+    await blob.written
+  } catch (err) {
+    await target?.abort()
+    throw err
+  }
+  if (!target) return 'skipped'
+  return (await target.finish()) ? 'stored' : 'mismatch'
 }

@@ -111,8 +111,10 @@ async function receive(store: Store, reader: SyncFileReader, state: FileState, o
     try {
       return await receiveSegments(store, reader, stage, needed, ours, threads, progress, opts, counts, mediaStoreSink(store, stored))
     } catch (err) {
-      await store.discardIncoming(stage)
+      // Photos first: on a full disk, removing the staged records (an LMDB transaction) can fail too, and the
+      // photos' space is what lets the next try succeed.
       await store.media.removeBlobs(stored.filter((hash) => !store.hasBlob(hash)))
+      await store.discardIncoming(stage)
       throw err
     }
   } finally {

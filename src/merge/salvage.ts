@@ -81,16 +81,22 @@ export async function salvageSyncFile(store: Store, filePath: string, opts: Salv
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FerryError('bad-input', `There is no file at ${filePath}. Check the name and try again.`)
       throw diskError(err, filePath)
     }
+    // Photos are stored as they are found: if the salvage fails, those not in the index are removed (photos first,
+    // as a receive does: on a full disk, their space is what lets the next try succeed).
+    const stored: string[] = []
     try {
       const source = new Source(file, await file.size(), filePath)
       const header = await recoverHeader(store, source, name)
       const cipher = new ChunkCipher(store.projectSecret, header)
-      const found = await walk(source, cipher, store, opts)
+      const found = await walk(source, cipher, store, opts, stored)
       if (found.chunks.intact === 0) {
         await discardBlobs(store)
         throw damaged(`Nothing in ${name} could be read: it is too badly damaged, or not a file of this project. Nothing was changed. Use another copy of the file.`)
       }
       return await importFound(store, found, filePath, started)
+    } catch (err) {
+      await store.media.removeBlobs(stored.filter((hash) => !store.hasBlob(hash)))
+      throw err
     } finally {
       await file.close().catch(() => undefined)
     }
@@ -181,7 +187,8 @@ function plausible(frame: Buffer, at: number, size: number): { kind: ChunkKind; 
   return { kind, length }
 }
 
-async function walk(source: Source, cipher: ChunkCipher, store: Store, opts: SalvageOptions): Promise<Found> {
+/** Reads every chunk it can; each photo it stores is added to `stored`. */
+async function walk(source: Source, cipher: ChunkCipher, store: Store, opts: SalvageOptions, stored: string[]): Promise<Found> {
   const found: Found = {
     envelopes: new Map(),
     blobs: [],
@@ -191,7 +198,16 @@ async function walk(source: Source, cipher: ChunkCipher, store: Store, opts: Sal
     chunks: { intact: 0, damaged: 0 },
     damagedRanges: [],
   }
-  const blobs = new BlobCollector(store, found)
+  const blobs = new BlobCollector(store, found, stored)
+  try {
+    return await walkChunks(source, cipher, found, blobs, opts)
+  } catch (err) {
+    await blobs.abort() // the photo being written: its temporary file removed, its file closed
+    throw err
+  }
+}
+
+async function walkChunks(source: Source, cipher: ChunkCipher, found: Found, blobs: BlobCollector, opts: SalvageOptions): Promise<Found> {
   const size = source.size
   const total = { versions: 0, bytes: size }
   let lastProgress = 0
@@ -316,7 +332,16 @@ class BlobCollector {
   constructor(
     private readonly store: Store,
     private readonly found: Found,
+    /** The hash of each photo stored. */
+    private readonly stored: string[],
   ) {}
+
+  /** Stops: drops the photo being written. */
+  async abort(): Promise<void> {
+    const blob = this.current
+    this.current = undefined
+    await blob?.writer?.abort()
+  }
 
   async piece(plaintext: Buffer): Promise<void> {
     if (plaintext.length < BLOB_PIECE_HEADER) return this.interrupt()
@@ -344,6 +369,7 @@ class BlobCollector {
     }
     try {
       const { hash, size } = await blob.writer.commit(blob.hash)
+      this.stored.push(hash)
       this.found.blobs.push({ hash, size, stored: true })
     } catch (err) {
       if (err instanceof FerryError && err.kind === 'damaged') this.found.blobsDamaged++

@@ -87,6 +87,9 @@ export class MediaStore {
    * the receive's own error is what the user needs to hear, and a file left behind costs only space.
    */
   async removeBlobs(hashes: readonly string[]): Promise<void> {
+    // Their fsyncs started as they landed: let those end first, so no file is left open once this returns.
+    await Promise.allSettled(hashes.map((hash) => this.syncing.get(hash)))
+    for (const hash of hashes) this.syncing.delete(hash)
     await inParallel(hashes.map((hash) => () => this.disk.unlink(this.pathOf(hash)).catch(() => undefined)))
   }
 
