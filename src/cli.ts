@@ -32,7 +32,8 @@ Syncing two computers:
   computer 2:  ferry init --join river.ferryproject
                ferry sync /media/me/KINGSTON/river.ferry    (then sync the file on computer 1 again)
 
-Exit codes: 0 done, 1 unexpected, 2 bad usage or input, 3 another project's file, 4 damaged file, 5 drive or disk failed.`,
+Exit codes: 0 done, 1 unexpected, 2 bad usage or input, 3 another project's file, 4 damaged file, 5 drive or disk failed,
+130 stopped with Ctrl-C.`,
     )
   registerProjectCommands(program)
   registerDocumentCommands(program)

@@ -9,6 +9,8 @@ export const ExitCode = {
   otherProject: 3,
   damagedFile: 4,
   diskFailed: 5,
+  /** Stopped by the user (Ctrl-C, SIGTERM) after stopping cleanly: the shell's convention, 128 + SIGINT. */
+  interrupted: 130,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
@@ -24,6 +26,7 @@ export type FerryErrorKind =
   | 'read-only'
   | 'drive-removed'
   | 'io'
+  | 'interrupted'
 
 const exitCodeOfKind: Record<FerryErrorKind, ExitCode> = {
   'bad-input': ExitCode.badInput,
@@ -37,6 +40,7 @@ const exitCodeOfKind: Record<FerryErrorKind, ExitCode> = {
   'read-only': ExitCode.diskFailed,
   'drive-removed': ExitCode.diskFailed,
   io: ExitCode.diskFailed,
+  interrupted: ExitCode.interrupted,
 }
 
 export class FerryError extends Error {

@@ -1,5 +1,6 @@
 import envPaths from 'env-paths'
 import path from 'node:path'
+import { badInput } from './errors.js'
 
 /**
  * The OS's per-user folders (XDG on Linux, ~/Library on macOS, %APPDATA%/%LOCALAPPDATA% on Windows), from
@@ -9,7 +10,10 @@ const osPaths = envPaths('ferry', { suffix: '' })
 
 /** --data-dir, else FERRY_DATA_DIR, else the per-user data folder. */
 export function resolveDataDir(flag?: string): string {
-  const chosen = flag ?? process.env.FERRY_DATA_DIR ?? osPaths.data
+  // An empty --data-dir is a mistake (a script's unset variable), not "here": path.resolve('') is the current folder,
+  // and init would make a project there. An empty FERRY_DATA_DIR means unset, as shells treat empty variables.
+  if (flag !== undefined && flag.trim() === '') throw badInput('--data-dir is empty. Give a folder, or leave the option out to use the default.')
+  const chosen = flag ?? (process.env.FERRY_DATA_DIR || osPaths.data)
   return path.resolve(chosen)
 }
 

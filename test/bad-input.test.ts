@@ -194,8 +194,119 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
     expect(ferry(['help', 'sync'])).toEqual(sync)
   })
 
+  it('an empty --data-dir → exit 2, and no project made in the current folder', () => {
+    const here = tempDir()
+    const result = ferry(['--data-dir', '', 'init'], { cwd: here })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/--data-dir is empty/)
+    expectPlainSentence(result.stderr)
+    expect(readdirSync(here)).toEqual([])
+  })
+
   it('--version prints the version from package.json', () => {
     const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
     for (const flag of ['--version', '-V']) expect(ferry([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })
+  })
+
+  it('export refuses to replace anything but an earlier export, and names a missing folder, a folder, no name', () => {
+    const { root, data, before, exportNow } = setup()
+    const syncFile = path.join(root, 'field.ferry')
+    ferryOk(['--data-dir', data, 'create', syncFile])
+    const syncBytes = readFileSync(syncFile)
+    const database = path.join(data, 'ferry.mdb')
+    const databaseBytes = readFileSync(database)
+    const refused: Array<[string, RegExp]> = [
+      [syncFile, /field\.ferry already exists and is not an earlier export/],
+      [database, /is inside Ferry's data folder/],
+      [path.join(root, 'no-such-folder', 'out.json'), /The folder .*no-such-folder does not exist/],
+      [root, /is a folder\. Give a file name, such as .*observations\.json/],
+      ['', /Give a file name/],
+      [path.join(root, `${'x'.repeat(240)}.json`), /is too long/],
+    ]
+    for (const [target, message] of refused) {
+      const result = ferry(['--data-dir', data, 'export', target])
+      expect({ target, code: result.code }).toEqual({ target, code: 2 })
+      expect(result.stderr).toMatch(message)
+      expectPlainSentence(result.stderr)
+    }
+    expect(readFileSync(syncFile).equals(syncBytes)).toBe(true)
+    expect(readFileSync(database).equals(databaseBytes)).toBe(true)
+    expect(ferry(['--data-dir', data, 'verify', syncFile]).code).toBe(0)
+    // An earlier export is replaced, whole.
+    expect(exportNow()).toBe(before)
+    expect(exportNow()).toBe(before)
+  })
+
+  it('project export to a missing folder or a folder → exit 2, nothing written', () => {
+    const { root, data } = setup()
+    for (const [target, message] of [
+      [path.join(root, 'no-such-folder', 'team.ferryproject'), /The folder .*no-such-folder does not exist/],
+      [root, /is a folder/],
+    ] as const) {
+      const result = ferry(['--data-dir', data, 'project', 'export', target])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(message)
+      expectPlainSentence(result.stderr)
+    }
+  })
+
+  it('a project file whose key does not match its id, or from a newer Ferry, is refused: exit 2, nothing joined', () => {
+    const { root, data } = setup()
+    const invite = path.join(root, 'team.ferryproject')
+    ferryOk(['--data-dir', data, 'project', 'export', invite])
+    const body = JSON.parse(readFileSync(invite, 'utf8')) as { projectKey: string; version: number }
+    const typo = path.join(root, 'typo.ferryproject')
+    writeFileSync(typo, JSON.stringify({ ...body, projectKey: `${body.projectKey.slice(0, -1)}${body.projectKey.endsWith('0') ? '1' : '0'}` }))
+    const newer = path.join(root, 'newer.ferryproject')
+    writeFileSync(newer, JSON.stringify({ ...body, version: 2 }))
+    for (const [file, message] of [
+      [typo, /typo\.ferryproject is damaged: its project key does not match its project id/],
+      [newer, /made by a newer Ferry/],
+    ] as const) {
+      const joiner = path.join(root, `joiner-${path.basename(file)}`)
+      const result = ferry(['--data-dir', joiner, 'init', '--join', file])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(message)
+      expectPlainSentence(result.stderr)
+      expect(readdirSync(root)).not.toContain(path.basename(joiner))
+    }
+    expect(ferry(['--data-dir', path.join(root, 'joiner'), 'init', '--join', invite]).code).toBe(0)
+  })
+
+  it('edit with nothing to change: no options → exit 2; the same values → no new version', () => {
+    const { data, before, exportNow } = setup()
+    const [doc] = JSON.parse(ferryOk(['--data-dir', data, '--json', 'list'])) as Array<{ docId: string; versionId: string }>
+    const none = ferry(['--data-dir', data, 'edit', doc!.docId])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toMatch(/Nothing to change/)
+    expectPlainSentence(none.stderr)
+    for (const change of [['--tag', 'type=before'], ['--tag', 'absent='], ['--lat', '1', '--lon', '2']]) {
+      const same = JSON.parse(ferryOk(['--data-dir', data, '--json', 'edit', doc!.docId, ...change])) as { versionId: string }
+      expect(same.versionId).toBe(doc!.versionId)
+    }
+    expect(exportNow()).toBe(before)
+    const changed = JSON.parse(ferryOk(['--data-dir', data, '--json', 'edit', doc!.docId, '--tag', 'type=after'])) as { versionId: string }
+    expect(changed.versionId).not.toBe(doc!.versionId)
+  })
+
+  it('a sync file cut short before its first commit (an interrupted copy) → exit 4 for verify and sync, file untouched', () => {
+    const { root, data, before, exportNow } = setup()
+    const other = path.join(root, 'other')
+    ferryOk(['--data-dir', data, 'project', 'export', path.join(root, 'team.ferryproject')])
+    ferryOk(['--data-dir', other, 'init', '--join', path.join(root, 'team.ferryproject')])
+    ferryOk(['--data-dir', other, 'add', '--lat', '3', '--lon', '4'])
+    const file = path.join(root, 'copied.ferry')
+    ferryOk(['--data-dir', other, 'create', file])
+    const whole = readFileSync(file)
+    const cut = whole.subarray(0, Math.floor(whole.length / 2))
+    writeFileSync(file, cut)
+    for (const command of ['verify', 'sync']) {
+      const result = ferry(['--data-dir', data, command, file])
+      expect({ command, code: result.code }).toEqual({ command, code: 4 })
+      expect(result.stderr).toMatch(/copied\.ferry is cut short: it ends before its first commit/)
+      expectPlainSentence(result.stderr)
+    }
+    expect(readFileSync(file).equals(cut)).toBe(true)
+    expect(exportNow()).toBe(before)
   })
 })

@@ -15,8 +15,11 @@ export interface ImportPlan {
   count: number
   /** Attachment hashes, in order of first appearance, so their blobs can be brought in. */
   attachmentHashes: string[]
-  changes(): Iterable<LocalChange & { docId: string }>
+  changes(): Iterable<ImportChange>
 }
+
+/** A document to write; a CoMapeo document also names the version it was exported from. */
+export type ImportChange = LocalChange & { docId: string; versionId?: string }
 
 /** Called now and then while the documents are checked, and again while they are written (the count so far). */
 export type ImportProgress = (phase: 'checking' | 'writing', done: number, total: number) => void
@@ -47,7 +50,7 @@ export function planImport(fd: number, fileName: string, schema: ComapeoSchema, 
   const toChange = layout.root === 'array' ? (doc: unknown, i: number) => fromComapeoDoc(doc, i, name, schema) : (feature: unknown, i: number) => fromFeature(feature, i, name, schema, now)
   const count = layout.spans.length / 2
   const hashes = new Set<string>()
-  function* read(phase: 'checking' | 'writing'): Iterable<LocalChange & { docId: string }> {
+  function* read(phase: 'checking' | 'writing'): Iterable<ImportChange> {
     if (phase === 'writing') {
       const now = fstatSync(fd)
       if (now.size !== before.size || now.mtimeMs !== before.mtimeMs) throw badInput(`${name} changed while it was being imported. Nothing was imported; run the import again.`)
@@ -84,7 +87,7 @@ function notJson(name: string, reason: string) {
   return badInput(`${name} is not valid JSON (${reason}). Nothing was imported.`)
 }
 
-function fromComapeoDoc(doc: unknown, index: number, name: string, schema: ComapeoSchema): LocalChange & { docId: string } {
+function fromComapeoDoc(doc: unknown, index: number, name: string, schema: ComapeoSchema): ImportChange {
   const where = `Document ${index + 1} in ${name}`
   if (!isPlainObject(doc)) throw badInput(`${where} is not an object. Nothing was imported.`)
   const label = typeof doc.docId === 'string' ? `${where} (docId ${doc.docId.slice(0, 16)})` : where
@@ -96,10 +99,12 @@ function fromComapeoDoc(doc: unknown, index: number, name: string, schema: Comap
   if (doc.deleted !== undefined && typeof doc.deleted !== 'boolean') throw badInput(`${label} has a "deleted" field that is not true or false. Nothing was imported.`)
   const value = schema.valueOf(doc as never) as unknown as LocalChange['value']
   checkObservation(schema, value, label)
-  return { docId: doc.docId, createdAt: doc.createdAt as string, updatedAt: doc.updatedAt as string, deleted: doc.deleted === true, value }
+  const change: ImportChange = { docId: doc.docId, createdAt: doc.createdAt as string, updatedAt: doc.updatedAt as string, deleted: doc.deleted === true, value }
+  if (typeof doc.versionId === 'string') change.versionId = doc.versionId
+  return change
 }
 
-function fromFeature(feature: unknown, index: number, name: string, schema: ComapeoSchema, now: string): LocalChange & { docId: string } {
+function fromFeature(feature: unknown, index: number, name: string, schema: ComapeoSchema, now: string): ImportChange {
   const where = `Feature ${index + 1} in ${name}`
   if (!isPlainObject(feature) || feature.type !== 'Feature') throw badInput(`${where} is not a GeoJSON Feature. Nothing was imported.`)
   const geometry = feature.geometry

@@ -8,6 +8,7 @@ import type { Commit } from '../syncfile/commit.js'
 import { newHeader, type FileHeader } from '../syncfile/header.js'
 import { SyncFileReader, type FileState } from '../syncfile/reader.js'
 import { SegmentWriter } from '../syncfile/writer.js'
+import { MAX_NAME_BYTES } from '../fs/output-path.js'
 import type { BlobSink } from './blob-assembly.js'
 import { walkSegment } from './segment-walk.js'
 import { checkRoom } from './room.js'
@@ -41,9 +42,7 @@ export async function syncWithFile(store: Store, filePath: string, opts: SyncOpt
       state = await reader.state()
       // Only a clean interrupted write may be cut off by the next append. Anything else after the last valid
       // commit might be committed data whose footer was damaged: refuse rather than risk cutting it.
-      if (state.tail.state === 'damaged') {
-        throw reader.damagedAt(state.tail.at, `${state.tail.reason}, followed by ${state.tail.bytes} bytes Ferry cannot read`)
-      }
+      if (state.tail.state === 'damaged') throw reader.damagedTail(state)
       received = await receive(store, reader, state, opts)
     } finally {
       await reader.close()
@@ -64,6 +63,7 @@ export async function createSyncFile(store: Store, filePath: string, opts: Creat
   if (existsSync(filePath)) throw badInput(`${filePath} already exists. To sync with it, run \`ferry sync ${filePath}\`; to make a new file, choose another name.`)
   const dir = path.dirname(filePath)
   if (!existsSync(dir)) throw badInput(`The folder ${dir} does not exist. Create it or choose another place for the sync file.`)
+  if (Buffer.byteLength(path.basename(filePath)) > MAX_NAME_BYTES) throw badInput(`The name ${path.basename(filePath).slice(0, 40)}… is too long (at most ${MAX_NAME_BYTES} bytes). Choose a shorter name.`)
   // Written under a temporary name and renamed when complete, so a pulled drive never leaves a half file that
   // looks finished (syncthing names its temp files the same way).
   const tmpPath = path.join(dir, `.${path.basename(filePath)}.ferry-tmp-${randomBytes(4).toString('hex')}`)

@@ -45,11 +45,7 @@ export async function verifySyncFile(store: Store, filePath: string, opts: { wor
     }
     const forged = tips.unsignedDevice(store.projectId)
     if (forged) throw damaged(`${reader.name} is damaged or was tampered with: records claiming to come from device ${forged.slice(0, 12)}… are not signed by it.`)
-    if (state.tail.state === 'damaged') {
-      throw damaged(
-        `${reader.name} has ${state.tail.bytes} bytes of unknown data after its last commit (${state.tail.reason}, at byte ${state.tail.at}). Its ${versions} records and ${blobs} photos up to that point are intact: \`ferry sync\` will use them and cut the rest off.`,
-      )
-    }
+    if (state.tail.state === 'damaged') throw reader.damagedTail(state, { versions, blobs })
     const last = state.commits.at(-1)
     return {
       file: filePath,

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, existsSync, openSync, readSync, closeSync } from 'node:fs'
 import path from 'node:path'
 import { badInput } from '../errors.js'
-import { PROJECT_SECRET_BYTES } from '../store/project-identity.js'
+import { PROJECT_SECRET_BYTES, projectIdOf } from '../store/project-identity.js'
 import { readMapeoSettings } from './mapeosettings.js'
 
 /** What joining needs: the project's secret and its name. */
@@ -12,6 +12,7 @@ export interface ProjectInvite {
 }
 
 const FERRYPROJECT_FORMAT = 'ferry-project'
+const FERRYPROJECT_VERSION = 1
 
 /**
  * Writes a `.ferryproject`: JSON with the project's name and secret key. Anyone holding it can join the project and
@@ -19,7 +20,7 @@ const FERRYPROJECT_FORMAT = 'ferry-project'
  */
 export function writeProjectFile(filePath: string, project: { name: string; secret: Buffer; id: string }): void {
   if (existsSync(filePath)) throw badInput(`${filePath} already exists. Choose another name for the project file.`)
-  const body = { format: FERRYPROJECT_FORMAT, version: 1, name: project.name, projectId: project.id, projectKey: project.secret.toString('hex') }
+  const body = { format: FERRYPROJECT_FORMAT, version: FERRYPROJECT_VERSION, name: project.name, projectId: project.id, projectKey: project.secret.toString('hex') }
   writeFileSync(filePath, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
 }
 
@@ -37,9 +38,18 @@ export async function readProjectInvite(filePath: string): Promise<ProjectInvite
   } catch {
     throw badInput(`${name} is neither a Ferry project file (.ferryproject) nor a Mapeo configuration (.mapeosettings).`)
   }
-  const p = parsed as { format?: unknown; name?: unknown; projectKey?: unknown }
+  const p = parsed as { format?: unknown; version?: unknown; name?: unknown; projectId?: unknown; projectKey?: unknown }
   if (p?.format !== FERRYPROJECT_FORMAT) throw badInput(`${name} is not a Ferry project file (.ferryproject).`)
-  return { name: typeof p.name === 'string' && p.name ? p.name : 'Unnamed project', secret: parseProjectKey(p.projectKey, name), source: 'ferryproject' }
+  if (typeof p.version === 'number' && p.version > FERRYPROJECT_VERSION) {
+    throw badInput(`${name} was made by a newer Ferry (project file version ${p.version}). Update Ferry on this computer, then join again.`)
+  }
+  const secret = parseProjectKey(p.projectKey, name)
+  // The id is the key's hash: when they disagree, one was changed (a copy typed by hand, an edit), and joining
+  // would make a new project that no file of the team's opens.
+  if (p.projectId !== undefined && p.projectId !== projectIdOf(secret).toString('hex')) {
+    throw badInput(`${name} is damaged: its project key does not match its project id. Ask for a fresh copy of the file.`)
+  }
+  return { name: typeof p.name === 'string' && p.name ? p.name : 'Unnamed project', secret, source: 'ferryproject' }
 }
 
 export function parseProjectKey(value: unknown, fileName: string): Buffer {

@@ -185,6 +185,10 @@ export class SyncFileReader {
   private async tailFrom(last: Commit | undefined, validEnd: number, tail: Tail): Promise<FileState> {
     const commits = last ? await this.historyOf(last) : []
     if (tail.state !== 'clean' && validEnd === this.size) tail = { state: 'clean' }
+    // Data but no commit at all is not an interrupted sync: a file is only ever given its name (renamed from a
+    // temporary one) once its first commit is written. It is a copy cut short, and cutting it off would throw away
+    // what it carries; salvage can still read it.
+    if (!last && tail.state === 'torn') tail = { state: 'damaged', bytes: tail.bytes, at: validEnd, reason: 'it ends before its first commit' }
     return { commits, validEnd, tail }
   }
 
@@ -236,6 +240,18 @@ export class SyncFileReader {
       offset += FRAME_BYTES + length
     }
     if (!hasher.digest().equals(commit.segmentHash)) throw this.damagedAt(commit.segmentStart, 'a part of it does not match its commit')
+  }
+
+  /** What follows the last commit (or the header) is not an interrupted write that may be cut off: see FileState. */
+  damagedTail(state: FileState, intact?: { versions: number; blobs: number }): FerryError {
+    if (state.tail.state !== 'damaged') throw new Error('the tail is not damaged')
+    if (state.commits.length === 0) {
+      return damaged(`${this.name} is cut short: it ends before its first commit (was the copy interrupted?), so none of it can be synced. Nothing was changed. Copy it again from the drive, or ask for it again.`)
+    }
+    const before = intact ? ` Everything before them is intact (records: ${intact.versions}, photos: ${intact.blobs}).` : ''
+    return damaged(
+      `${this.name} is damaged after its last commit: the ${state.tail.bytes} bytes from byte ${state.tail.at} cannot be read (${state.tail.reason}).${before} Sync refuses the file rather than cut them off, as they may be data whose commit was damaged. Nothing was changed. Use another copy of the file.`,
+    )
   }
 
   damagedAt(offset: number, what: string): FerryError {

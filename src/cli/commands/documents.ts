@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { accessSync, constants, statSync } from 'node:fs'
 import path from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
 import { badInput } from '../../errors.js'
 import { checkObservation } from '../../documents/import-parse.js'
 import { comapeoSchema } from '../../store/comapeo-schema.js'
@@ -52,6 +53,7 @@ export function registerDocumentCommands(program: Command): void {
     .option('--lon <n>', 'new longitude (with --lat)')
     .action(async (given: string, opts: { tag: string[]; lat?: string; lon?: string }, command: Command) => {
       if ((opts.lat === undefined) !== (opts.lon === undefined)) throw badInput('Give --lat and --lon together to move an observation.')
+      if (opts.tag.length === 0 && opts.lat === undefined) throw badInput('Nothing to change: give --tag KEY=VALUE (KEY= removes a tag), or --lat and --lon.')
       const lat = parseCoordinate(opts.lat, 'lat')
       const lon = parseCoordinate(opts.lon, 'lon')
       const changes = parseTags(opts.tag)
@@ -66,6 +68,12 @@ export function registerDocumentCommands(program: Command): void {
             else tags[k] = v
           }
           const value = { ...current.value, tags, ...(lat !== undefined ? { lat, lon } : {}) }
+          // The same values again: no new version, which would only win over a teammate's real change made meanwhile.
+          // (Several heads are different: editing joins them, a change in itself.)
+          if (store.heads(docId).length === 1 && isDeepStrictEqual(value, current.value)) {
+            output(command, { docId, versionId: current.versionId }, () => `No change: ${docId} already has these values.`)
+            return
+          }
           checkObservation(await comapeoSchema(), value, `The edited observation ${docId.slice(0, 12)}…`)
           const [versionId] = await store.writeLocal([{ docId, value }])
           output(command, { docId, versionId }, () => `Edited ${docId}`)

@@ -2,17 +2,20 @@ import type { Command } from 'commander'
 import { copyFile, mkdir, stat } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
 import { badInput, diskError } from '../../errors.js'
 import { isFolder } from '../../fs/is-folder.js'
+import { checkOutputPath } from '../../fs/output-path.js'
 import { geoJsonExportParts, jsonExportParts } from '../../documents/export-format.js'
 import { openImportFile } from '../../documents/import-file.js'
-import { planImport } from '../../documents/import-parse.js'
+import { planImport, type ImportChange } from '../../documents/import-parse.js'
 import { comapeoSchema } from '../../store/comapeo-schema.js'
 import { SHA256_HEX } from '../../store/media-store.js'
 import type { Store } from '../../store/store.js'
 import type { BlobRecord } from '../../store/blob-record.js'
+import { parseVersionId } from '../../store/version.js'
 import { makeVariants } from '../../store/media-variants.js'
-import { output, plural, progressCount, withStore } from '../context.js'
+import { dataDirOf, output, plural, progressCount, withStore } from '../context.js'
 import { writeText, writeTextFile } from '../text-out.js'
 
 export function registerImportExportCommands(program: Command): void {
@@ -31,11 +34,25 @@ export function registerImportExportCommands(program: Command): void {
         await withStore(command, (store) =>
           store.exclusive(async () => {
             const blobs = opts.media ? await bringInBlobs(store, opts.media, plan.attachmentHashes) : []
-            const ids = await store.writeLocal(plan.changes(), blobs)
+            // A document exported from a version this device holds, unchanged, is already here: writing it again
+            // would make a new version that wins over everything made since (re-importing an old export would undo
+            // the edits made after it). Checked as the documents are written, inside the one transaction.
+            let alreadyHere = 0
+            const changes = (function* () {
+              for (const change of plan.changes()) {
+                if (holdsUnchanged(store, change)) alreadyHere++
+                else yield change
+              }
+            })()
+            const ids = await store.writeLocal(changes, blobs)
             const originals = blobs.filter((b) => !b.variant)
             const missing = plan.attachmentHashes.filter((h) => !store.hasBlob(h)).length
-            output(command, { imported: ids.length, blobs: originals.length, missingMedia: missing }, () =>
-              [`Imported ${plural(ids.length, 'observation')} and ${plural(originals.length, 'media file')}.`, missing > 0 ? `${plural(missing, 'attachment')} had no file here; they are kept as references and arrive when a device that has them syncs.` : '']
+            output(command, { imported: ids.length, blobs: originals.length, missingMedia: missing, alreadyHere }, () =>
+              [
+                `Imported ${plural(ids.length, 'observation')} and ${plural(originals.length, 'media file')}.`,
+                alreadyHere > 0 ? `${plural(alreadyHere, 'observation')} ${alreadyHere === 1 ? 'was' : 'were'} already here, unchanged, and left as ${alreadyHere === 1 ? 'it was' : 'they were'}.` : '',
+                missing > 0 ? `${plural(missing, 'attachment')} had no file here; they are kept as references and arrive when a device that has them syncs.` : '',
+              ]
                 .filter(Boolean)
                 .join('\n'),
             )
@@ -58,6 +75,9 @@ export function registerImportExportCommands(program: Command): void {
       // Checked before anything is written, so a bad --media never leaves an export without its media.
       if (opts.media && existsSync(opts.media) && !isFolder(opts.media)) {
         throw badInput(`--media ${opts.media} is a file, not a folder. Give a folder for the media files (it is made if missing).`)
+      }
+      if (!toStdout) {
+        checkOutputPath(file, { example: `observations.${opts.format}`, dataDir: dataDirOf(command), mayReplace: isEarlierExport, replaceable: 'an earlier export' })
       }
       await withStore(command, async (store) => {
         // One document at a time from the store to the file; only the count and the attachments' hashes are kept.
@@ -119,4 +139,21 @@ async function copyOutBlobs(store: Store, dir: string, hashes: ReadonlySet<strin
     copied++
   }
   return copied
+}
+
+/**
+ * Whether a file export may replace is one it wrote before (or an empty one): JSON text, and not the project file,
+ * whose JSON holds the project's key. Anything else — a sync file, a database, a photo — is refused, not replaced.
+ */
+function isEarlierExport(head: Buffer): boolean {
+  const text = head.toString('utf8')
+  const first = text.trimStart()[0]
+  return (first === undefined || first === '[' || first === '{') && !text.includes('"ferry-project"')
+}
+
+/** Whether `change` is a version this device holds, of the same document, with the same content. */
+function holdsUnchanged(store: Store, change: ImportChange): boolean {
+  if (change.versionId === undefined || !parseVersionId(change.versionId)) return false
+  const held = store.getVersion(change.versionId)
+  return held !== undefined && held.docId === change.docId && held.deleted === (change.deleted ?? false) && isDeepStrictEqual(held.value, change.value)
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { badInput } from '../../errors.js'
+import { badInput, diskError } from '../../errors.js'
+import { checkOutputPath } from '../../fs/output-path.js'
 import { readCategories, type CategorySet } from '../../project/categories.js'
 import { rememberProject } from '../../project/known-projects.js'
 import { readProjectInvite, writeProjectFile } from '../../project/project-file.js'
@@ -57,8 +58,13 @@ export function registerProjectCommands(program: Command): void {
     .description('write a .ferryproject file that lets another computer join this project (keep it private)')
     .argument('<file>', 'where to write it, e.g. team.ferryproject')
     .action(async (file: string, _opts, command: Command) => {
+      checkOutputPath(file, { example: 'team.ferryproject', dataDir: dataDirOf(command) })
       await withStore(command, async (store) => {
-        writeProjectFile(file, { name: store.info.projectName, secret: store.projectSecret, id: store.info.projectId })
+        try {
+          writeProjectFile(file, { name: store.info.projectName, secret: store.projectSecret, id: store.info.projectId })
+        } catch (err) {
+          throw diskError(err, file)
+        }
         output(command, { file, projectId: store.info.projectId }, () => `Wrote ${file}. Anyone with this file can join “${store.info.projectName}” and read its sync files: share it only with your team.`)
       })
     })

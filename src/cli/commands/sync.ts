@@ -9,6 +9,7 @@ import { salvageSyncFile, type SalvageReport } from '../../merge/salvage.js'
 import { FerryError } from '../../errors.js'
 import { cliLog, dataDirOf, formatBytes, output, plural, progressBar, withStore } from '../context.js'
 import { socketPath } from '../../daemon/protocol.js'
+import { interruptible } from '../interruptible.js'
 
 export function registerSyncCommands(program: Command): void {
   program
@@ -18,7 +19,11 @@ export function registerSyncCommands(program: Command): void {
     .option('--media <which>', 'all, previews or none: which photos and recordings to include', 'all')
     .action(async (file: string, opts: { media: string }, command: Command) => {
       if (!['all', 'previews', 'none'].includes(opts.media)) throw badInput(`--media must be all, previews or none, not ${opts.media}.`)
-      const report = await withStore(command, async (store) => createSyncFile(store, path.resolve(file), { media: opts.media as MediaPolicy, onProgress: progressBar(command), log: await cliLog(command) }))
+      const report = await withStore(command, async (store) =>
+        interruptible(`Stopped: ${file} was not made, and nothing of it was left on the drive.`, async (signal) =>
+          createSyncFile(store, path.resolve(file), { media: opts.media as MediaPolicy, onProgress: progressBar(command), log: await cliLog(command), signal }),
+        ),
+      )
       output(command, report, () => `Created ${file}: ${plural(report.sent.versions, 'record')}, ${plural(report.sent.blobs, 'media file')}, ${formatBytes(report.sent.bytes)}.\nCopy it to the other computer and run \`ferry sync\` there.`)
     })
 
@@ -30,7 +35,9 @@ export function registerSyncCommands(program: Command): void {
     .action(async (file: string, opts: { salvage?: boolean }, command: Command) => {
       const absolute = path.resolve(file)
       if (opts.salvage) {
-        const report = await withStore(command, async (store) => salvageSyncFile(store, absolute, { onProgress: progressBar(command) }))
+        const report = await withStore(command, async (store) =>
+          interruptible('Stopped before the salvage finished. Nothing was changed; run it again.', (signal) => salvageSyncFile(store, absolute, { onProgress: progressBar(command), signal })),
+        )
         output(command, report, () => describeSalvage(report, file))
         return
       }
@@ -38,7 +45,13 @@ export function registerSyncCommands(program: Command): void {
       // Its client (node:net, node:readline) loads only then.
       const dataDir = dataDirOf(command)
       const viaDaemon = existsSync(socketPath(dataDir)) ? await (await import('../../daemon/client.js')).syncThroughDaemon(dataDir, absolute, progressBar(command)) : null
-      const report = viaDaemon ?? (await withStore(command, async (store) => syncWithFile(store, absolute, { onProgress: progressBar(command), log: await cliLog(command) }).catch(withSalvageHint(file))))
+      const report =
+        viaDaemon ??
+        (await withStore(command, async (store) =>
+          interruptible('Stopped before the sync finished. Nothing was lost: sync again to finish it.', async (signal) =>
+            syncWithFile(store, absolute, { onProgress: progressBar(command), log: await cliLog(command), signal }).catch(withSalvageHint(file)),
+          ),
+        ))
       output(command, report, () => describeSync(report, file))
     })
 

@@ -1,0 +1,58 @@
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ferryOk } from './helpers/cli.js'
+import { tempDir } from './helpers/tmp.js'
+
+interface Listed {
+  docId: string
+  versionId: string
+  tags: Record<string, unknown>
+}
+
+/**
+ * An export names the version each document was exported from. Importing a document this device already holds,
+ * unchanged, must write nothing: re-importing an old export used to write every document again as a new version,
+ * which won over the edits made since and undid them.
+ */
+describe('import of documents this device already holds', () => {
+  it('an export imported again writes nothing, and an older export does not undo later edits', () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const first = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--tag', 'state=old']).trim()
+    ferryOk(['--data-dir', data, 'add', '--lat', '3', '--lon', '4', '--tag', 'state=kept'])
+    const exported = path.join(root, 'export.json')
+    ferryOk(['--data-dir', data, 'export', exported])
+    const list = () => JSON.parse(ferryOk(['--data-dir', data, '--json', 'list'])) as Listed[]
+    const before = list()
+
+    const again = JSON.parse(ferryOk(['--data-dir', data, '--json', 'import', exported])) as { imported: number; alreadyHere: number }
+    expect(again).toMatchObject({ imported: 0, alreadyHere: 2 })
+    expect(list()).toEqual(before)
+
+    ferryOk(['--data-dir', data, 'edit', first, '--tag', 'state=new'])
+    const edited = list()
+    expect(edited.find((d) => d.docId === first)!.tags.state).toBe('new')
+    const old = ferryOk(['--data-dir', data, 'import', exported])
+    expect(old).toMatch(/Imported 0 observations .*\n2 observations were already here, unchanged, and left as they were\./)
+    expect(list()).toEqual(edited)
+  })
+
+  it('a held document changed in the file is imported as an edit', () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--tag', 'state=old'])
+    const exported = path.join(root, 'export.json')
+    ferryOk(['--data-dir', data, 'export', exported])
+    const docs = JSON.parse(ferryOk(['--data-dir', data, 'export', '-'])) as Array<{ tags: Record<string, unknown> }>
+    docs[0]!.tags.state = 'changed by hand'
+    const changed = path.join(root, 'changed.json')
+    writeFileSync(changed, JSON.stringify(docs))
+    const result = JSON.parse(ferryOk(['--data-dir', data, '--json', 'import', changed])) as { imported: number; alreadyHere: number }
+    expect(result).toMatchObject({ imported: 1, alreadyHere: 0 })
+    const [doc] = JSON.parse(ferryOk(['--data-dir', data, '--json', 'list'])) as Listed[]
+    expect(doc!.tags.state).toBe('changed by hand')
+  })
+})
