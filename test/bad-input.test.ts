@@ -309,4 +309,103 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
     expect(readFileSync(file).equals(cut)).toBe(true)
     expect(exportNow()).toBe(before)
   })
+
+  it('a sync file whose header names another project by damage → exit 4 (not "another project"), and salvage reads it', () => {
+    const { root, data } = setup()
+    const file = path.join(root, 'field.ferry')
+    ferryOk(['--data-dir', data, 'create', file])
+    const bytes = readFileSync(file)
+    bytes[40]! ^= 0xff // inside the project id (bytes 12–43)
+    writeFileSync(file, bytes)
+    for (const command of ['verify', 'sync']) {
+      const result = ferry(['--data-dir', data, command, file])
+      expect({ command, code: result.code }).toEqual({ command, code: 4 })
+      expect(result.stderr).toMatch(/field\.ferry is a file of this project whose header is damaged/)
+      expectPlainSentence(result.stderr)
+    }
+    expect(readFileSync(file).equals(bytes)).toBe(true)
+    const invite = path.join(root, 'team.ferryproject')
+    ferryOk(['--data-dir', data, 'project', 'export', invite])
+    const joiner = path.join(root, 'joiner')
+    ferryOk(['--data-dir', joiner, 'init', '--join', invite])
+    expect(ferryOk(['--data-dir', joiner, 'sync', '--salvage', file])).toMatch(/Salvaged from .*: 1 record/)
+  })
+
+  it('an init that never finished (an empty database) says to run init again, and init then works', () => {
+    const data = path.join(tempDir(), 'data')
+    mkdirSync(data)
+    writeFileSync(path.join(data, 'ferry.mdb'), '')
+    const list = ferry(['--data-dir', data, 'list'])
+    expect(list.code).toBe(2)
+    expect(list.stderr).toMatch(/never finished setting up\. Run `ferry init` again/)
+    ferryOk(['--data-dir', data, 'init', '--name', 'Again'])
+    expect(JSON.parse(ferryOk(['--data-dir', data, '--json', 'project', 'show']))).toMatchObject({ name: 'Again', observations: 0 })
+    expect(ferry(['--data-dir', data, 'init']).code).toBe(2) // now it does hold a project
+  })
+
+  it('odd values are refused, not taken as something else: hex coordinates, a __proto__ tag, blank or multi-line names, - for a file only a path can be', () => {
+    const { root, data, before, exportNow } = setup()
+    const refused: Array<[string[], RegExp]> = [
+      [['add', '--lat', '0x10', '--lon', '2'], /--lat 0x10 is not a valid latitude/],
+      [['add', '--lat', '1', '--lon', '2', '--tag', '__proto__=x'], /The tag name __proto__ cannot be used/],
+      [['create', '-'], /A sync file cannot go to standard output/],
+      [['project', 'export', '-'], /A project file cannot go to standard output/],
+    ]
+    for (const [args, message] of refused) {
+      const result = ferry(['--data-dir', data, ...args])
+      expect({ args, code: result.code }).toEqual({ args, code: 2 })
+      expect(result.stderr).toMatch(message)
+      expectPlainSentence(result.stderr)
+    }
+    expect(readdirSync(root).filter((f) => f === '-')).toEqual([])
+    expect(exportNow()).toBe(before)
+    for (const [name, message] of [['  ', /--name is empty/], ['River\nmonitoring', /--name holds control characters/]] as const) {
+      const fresh = path.join(root, 'fresh')
+      const result = ferry(['--data-dir', fresh, 'init', '--name', name])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(message)
+      expect(readdirSync(root)).not.toContain('fresh')
+    }
+    // Scientific and signed decimals are decimal degrees.
+    expect(ferry(['--data-dir', data, 'add', '--lat', '1e1', '--lon', '-.5']).code).toBe(0)
+  })
+
+  it('import - reads standard input, as export - writes standard output', () => {
+    const { data } = setup()
+    const other = path.join(tempDir(), 'other')
+    ferryOk(['--data-dir', other, 'init'])
+    const docs = ferryOk(['--data-dir', data, 'export', '-'])
+    const result = ferry(['--data-dir', other, '--json', 'import', '-'], { input: docs })
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ imported: 1 })
+    // The same documents, now versions of the importing device.
+    const content = (text: string) => (JSON.parse(text) as Array<Record<string, unknown>>).map(({ docId, lat, lon, tags }) => ({ docId, lat, lon, tags }))
+    expect(content(ferryOk(['--data-dir', other, 'export', '-']))).toEqual(content(docs))
+  })
+
+  it('an id too short to look up says how many characters to give; an upper-case copy of an id still finds it', () => {
+    const { data } = setup()
+    const [doc] = JSON.parse(ferryOk(['--data-dir', data, '--json', 'list'])) as Array<{ docId: string }>
+    const short = ferry(['--data-dir', data, 'show', doc!.docId.slice(0, 4)])
+    expect(short.code).toBe(2)
+    expect(short.stderr).toMatch(/Give at least 6 characters of the observation's id/)
+    expectPlainSentence(short.stderr)
+    expect(JSON.parse(ferryOk(['--data-dir', data, 'show', doc!.docId.slice(0, 10).toUpperCase()]))).toMatchObject({ docId: doc!.docId })
+  })
+
+  it('an empty file or one that is not Ferry\'s: exit 4 without suggesting salvage, which could read nothing', () => {
+    const { root, data } = setup()
+    const empty = path.join(root, 'empty.ferry')
+    writeFileSync(empty, '')
+    const text = path.join(root, 'notes.ferry')
+    writeFileSync(text, 'some notes, not a sync file\n'.repeat(10))
+    for (const file of [empty, text]) {
+      for (const command of ['verify', 'sync']) {
+        const result = ferry(['--data-dir', data, command, file])
+        expect(result.code).toBe(4)
+        expect(result.stderr).not.toMatch(/salvage/)
+        expectPlainSentence(result.stderr)
+      }
+    }
+  })
 })

@@ -10,6 +10,7 @@ import { ChunkKind, FRAME_BYTES } from '../src/syncfile/format.js'
 import type { BlobRecord } from '../src/store/blob-record.js'
 import { Store } from '../src/store/store.js'
 import { chunksOf, filesUnder, withPhotos } from './helpers/photo-files.js'
+import { tempDir } from './helpers/tmp.js'
 import { testStores } from './helpers/stores.js'
 
 const { devices, track, untrack } = testStores('failed-receive', 'Failed receive')
@@ -102,3 +103,29 @@ function openFilesUnder(dir: string): string[] {
     })
     .filter((target) => target.startsWith(dir))
 }
+
+describe('a sync whose file cannot be written after it received', () => {
+  it('says this computer took in what the file brought, and keeps it', async () => {
+    const [a, b] = await devices(2)
+    await a!.writeLocal([{ value: { schemaName: 'observation', lat: 1, lon: 2, tags: {}, attachments: [] } }])
+    await b!.writeLocal([{ value: { schemaName: 'observation', lat: 3, lon: 4, tags: {}, attachments: [] } }])
+    const file = path.join(tempDir(), 'field.ferry')
+    await createSyncFile(a!, file)
+    const before = readFileSync(file)
+    untrack(b!)
+    await b!.close()
+    // No photos travel, so the first write through the disk is the send's, appending to the file.
+    const disk = new FaultyDisk(nodeDisk, { op: 'write', at: 1, code: 'EIO' })
+    const faulty = await Store.open(b!.dataDir, { disk })
+    track(faulty)
+
+    const failed = await syncWithFile(faulty, file).catch((err: unknown) => err)
+    expect(failed).toBeInstanceOf(FerryError)
+    expect((failed as FerryError).exitCode).toBe(5)
+    expect((failed as FerryError).message).toMatch(/This computer did take in what the file brought \(1 record, 0 media files\); only the file was not updated\.$/)
+    expect((failed as FerryError).message).not.toMatch(/Nothing was changed/)
+    expect(faulty.countObservations()).toBe(2)
+    // The file is as it was, or ends with a cut-off append the next sync removes: its commit is the old one.
+    expect(readFileSync(file).subarray(0, before.length).equals(before)).toBe(true)
+  })
+})

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import type { MergeLog } from '../merge/types.js'
 import { resolveDataDir } from '../paths.js'
 import { Store } from '../store/store.js'
+import { formatBytes } from '../format-bytes.js'
 import type { SyncProgress } from '../merge/types.js'
 
 export interface GlobalOptions {
@@ -58,13 +59,6 @@ export function progressCount(command: Command, noun: string, lastPhase: string)
     process.stderr.write(`\r${label.padEnd(9)} ${done}/${total} ${noun}\x1b[K`)
     if (phase === lastPhase && done === total) process.stderr.write('\n')
   }
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`
-  return `${(bytes / 1024 ** 3).toFixed(2)} GB`
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

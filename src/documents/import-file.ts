@@ -15,16 +15,22 @@ export interface ImportFile {
  * file, removed by `close`.
  */
 export async function openImportFile(file: string): Promise<ImportFile> {
+  // `-` is standard input (as for export), read from its descriptor: opening /dev/stdin fails when it is a socket,
+  // as it is for a child process given its input by Node.
+  const stdin = file === '-'
   let fd: number
   try {
-    fd = openSync(file, 'r')
+    fd = stdin ? 0 : openSync(file, 'r')
   } catch {
     throw badInput(`Cannot read ${file}. Check the path and try again.`)
   }
+  const closeInput = () => {
+    if (!stdin) closeSync(fd)
+  }
   const stats = fstatSync(fd)
-  if (stats.isFile()) return { fd, close: () => closeSync(fd) }
+  if (stats.isFile()) return { fd, close: closeInput }
   if (stats.isDirectory()) {
-    closeSync(fd)
+    closeInput()
     throw badInput(`${file} is a folder, not a file of observations. Give the .json or .geojson file itself.`)
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-import-'))
@@ -43,6 +49,6 @@ export async function openImportFile(file: string): Promise<ImportFile> {
     rmSync(dir, { recursive: true, force: true })
     throw diskError(err, copy)
   } finally {
-    closeSync(fd)
+    closeInput()
   }
 }

@@ -48,10 +48,21 @@ export async function syncWithFile(store: Store, filePath: string, opts: SyncOpt
       await reader.close()
     }
     opts.log?.debug({ file: filePath, commits: state.commits.length, tail: state.tail.state, ...received, ms: Math.round(monotonicMs() - started) }, 'received from sync file')
-    const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts)
+    const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts).catch((err: unknown) => Promise.reject(afterReceiving(err, received)))
     opts.log?.debug({ file: filePath, ...sent, ms: Math.round(monotonicMs() - started) }, 'sent to sync file')
     return { file: filePath, received, sent, ms: Math.round(monotonicMs() - started) }
   }, 'sync')
+}
+
+/**
+ * A send that failed after the receive committed: "nothing was changed" is true of the file, not of this computer,
+ * which has already taken in what the file brought. The message says so, in the error's own kind (exit code).
+ */
+function afterReceiving(err: unknown, received: TransferCounts): unknown {
+  if (!(err instanceof FerryError) || received.versions + received.blobs === 0) return err
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`
+  const took = `This computer did take in what the file brought (${count(received.versions, 'record')}, ${count(received.blobs, 'media file')}); only the file was not updated.`
+  return new FerryError(err.kind, `${err.message.replace(/ Nothing was changed\.?/, '')} ${took}`, { cause: err })
 }
 
 /** Writes a new sync file with everything this device holds. Refuses an existing path. */

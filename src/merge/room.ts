@@ -1,11 +1,11 @@
 import path from 'node:path'
 import { diskError, FerryError } from '../errors.js'
 import type { Disk } from '../fs/disk.js'
+import { formatBytes } from '../format-bytes.js'
 
 // Room kept free beyond the estimate: filesystem metadata, and a margin so the drive is never filled to the last byte.
 const MARGIN_BYTES = 1024 * 1024
 
-const mb = (bytes: number) => `${Math.ceil(bytes / (1024 * 1024))} MB`
 
 /**
  * Checks, before anything is written, that the drive has room for `addBytes` more and that the file will not pass
@@ -22,13 +22,13 @@ export async function checkRoom(disk: Disk, filePath: string, existingBytes: num
   if (existingBytes + addBytes > fs.maxFileBytes) {
     throw new FerryError(
       'too-large',
-      `The sync file would grow to ${mb(existingBytes + addBytes)}, more than a ${fs.type} drive can hold in one file (4 GB). Nothing was changed. Use \`--media previews\` or \`--media none\` for a smaller file, or a drive formatted as exFAT.`,
+      `The sync file would grow to ${formatBytes(existingBytes + addBytes)}, more than a ${fs.type} drive can hold in one file (4 GB). Nothing was changed. Use \`--media previews\` or \`--media none\` for a smaller file, or a drive formatted as exFAT.`,
     )
   }
   if (addBytes + MARGIN_BYTES > fs.freeBytes) {
     throw new FerryError(
       'disk-full',
-      `The drive holding ${path.basename(filePath)} has ${mb(fs.freeBytes)} free, but the sync needs about ${mb(addBytes + MARGIN_BYTES)}. Nothing was changed. Free some space or use a bigger drive.`,
+      `The drive holding ${path.basename(filePath)} has ${formatBytes(fs.freeBytes)} free, but the sync needs about ${formatBytes(addBytes)}, with ${formatBytes(MARGIN_BYTES)} kept free. Nothing was changed. Free some space or use a bigger drive.`,
     )
   }
 }

@@ -23,7 +23,7 @@ import {
   OFFSET_VERSION,
 } from '../syncfile/format.js'
 import { parseHeader, type FileHeader } from '../syncfile/header.js'
-import { refuseFolder } from '../syncfile/reader.js'
+import { isOursWithDamagedId, refuseFolder } from '../syncfile/reader.js'
 import { describeProject } from './describe-project.js'
 import { decodeRecords } from './records.js'
 import type { SyncProgress } from './types.js'
@@ -116,6 +116,11 @@ class Source {
     private readonly filePath: string,
   ) {}
 
+  /** See reader.ts: whether this file, naming another project in `head`, is one of `store`'s with a damaged header. */
+  isOursWithDamagedId(head: Buffer, store: Store): Promise<boolean> {
+    return isOursWithDamagedId(this.file, this.filePath, this.size, head, store.projectSecret, store.projectId)
+  }
+
   async read(at: number, length: number): Promise<Buffer> {
     if (at < 0 || at + length > this.size) throw new RangeError('read past the end')
     if (at >= this.blockStart && at + length <= this.blockStart + this.block.length) return this.block.subarray(at - this.blockStart, at - this.blockStart + length)
@@ -157,7 +162,7 @@ async function recoverHeader(store: Store, source: Source, name: string): Promis
   } catch {
     asFound = undefined
   }
-  if (asFound && !asFound.projectId.equals(store.projectId)) {
+  if (asFound && !asFound.projectId.equals(store.projectId) && !(await source.isOursWithDamagedId(found, store))) {
     throw new FerryError('other-project', `${name} belongs to another project (${describeProject(asFound.projectId)}), not to this one. Nothing was changed.`)
   }
   const rebuilt = Buffer.alloc(HEADER_BYTES)
@@ -165,7 +170,7 @@ async function recoverHeader(store: Store, source: Source, name: string): Promis
   rebuilt.writeUInt16BE(FORMAT_VERSION, OFFSET_VERSION)
   store.projectId.copy(rebuilt, OFFSET_PROJECT_ID)
   found.copy(rebuilt, OFFSET_FILE_SALT, OFFSET_FILE_SALT, OFFSET_FILE_SALT + FILE_SALT_BYTES)
-  return asFound ?? parseHeader(rebuilt, name)
+  return asFound?.projectId.equals(store.projectId) ? asFound : parseHeader(rebuilt, name)
 }
 
 interface Found {

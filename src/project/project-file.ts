@@ -49,7 +49,11 @@ export async function readProjectInvite(filePath: string): Promise<ProjectInvite
   if (p.projectId !== undefined && p.projectId !== projectIdOf(secret).toString('hex')) {
     throw badInput(`${name} is damaged: its project key does not match its project id. Ask for a fresh copy of the file.`)
   }
-  return { name: typeof p.name === 'string' && p.name ? p.name : 'Unnamed project', secret, source: 'ferryproject' }
+  // The name comes from someone else's file and is printed on this terminal: control characters (escape sequences
+  // that could rewrite the screen) become spaces.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
+  const projectName = typeof p.name === 'string' ? p.name.replace(/[\u0000-\u001f\u007f]/g, ' ').trim() : ''
+  return { name: projectName || 'Unnamed project', secret, source: 'ferryproject' }
 }
 
 export function parseProjectKey(value: unknown, fileName: string): Buffer {

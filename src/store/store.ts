@@ -163,7 +163,8 @@ export class Store {
 
   /** Creates a project in an empty (or new) data folder, with a fresh device key. */
   static async create(dataDir: string, project: { name: string; secret?: Buffer }, opts: { disk?: Disk } = {}): Promise<Store> {
-    if (existsSync(path.join(dataDir, DB_FILE))) {
+    // A database without a project is an init that never finished (killed before its one transaction): made again.
+    if (existsSync(path.join(dataDir, DB_FILE)) && (await Store.holdsProject(dataDir))) {
       throw badInput(`${dataDir} already holds a Ferry project. Use another --data-dir to start or join a different one.`)
     }
     mkdirSync(dataDir, { recursive: true, mode: 0o700 })
@@ -185,6 +186,15 @@ export class Store {
       return new Store(dataDir, parts.disk, parts.env, parts.versions, parts.clockDb, parts.docs, parts.superseded, parts.blobs, parts.meta, parts.versionFiles)
     } finally {
       lock.release()
+    }
+  }
+
+  private static async holdsProject(dataDir: string): Promise<boolean> {
+    const { env, meta } = Store.openEnv(dataDir, nodeDisk)
+    try {
+      return meta.get('project') !== undefined
+    } finally {
+      await env.close()
     }
   }
 

@@ -5,7 +5,7 @@ import type { Disk, DiskFile } from '../fs/disk.js'
 import { isFolder } from '../fs/is-folder.js'
 import { ChunkCipher } from './chunk-crypto.js'
 import { decodeCommit, type Commit } from './commit.js'
-import { FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES, isChunkKind, MAX_CIPHERTEXT, ChunkKind, TAG_BYTES, hashChunkDigest } from './format.js'
+import { FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES, isChunkKind, MAX_CIPHERTEXT, ChunkKind, OFFSET_PROJECT_ID, TAG_BYTES, hashChunkDigest } from './format.js'
 import { parseHeader, type FileHeader } from './header.js'
 
 export interface Chunk {
@@ -67,6 +67,9 @@ export class SyncFileReader {
       if (size === 0) throw damaged(`${name} is empty: the copy was cut off before anything was written. Copy it again.`)
       const header = parseHeader(head, name)
       if (!header.projectId.equals(expectProject)) {
+        if (await isOursWithDamagedId(file, filePath, size, head, secret, expectProject)) {
+          throw damaged(`${name} is a file of this project whose header is damaged (it names another project). Nothing was changed. Use another copy of the file.`)
+        }
         throw new FerryError('other-project', `${name} belongs to another project (${describeProject(header.projectId)}), not to this one. Nothing was changed. Sync it on a computer of that project, or join that project first.`)
       }
       return new SyncFileReader(filePath, file, header, size, new ChunkCipher(secret, header))
@@ -287,4 +290,25 @@ export function refuseFolder(filePath: string): void {
   if (isFolder(filePath)) {
     throw new FerryError('bad-input', `${filePath} is a folder, not a sync file. Give the sync file's own name, such as ${path.join(filePath, 'field.ferry')}.`)
   }
+}
+
+/**
+ * Whether a file whose header names another project is this project's after all, with a damaged project id: its
+ * first chunk opens with the header rebuilt around this project's id. Every chunk's authentication covers the
+ * header, so only the right id (and the file's own salt, under this project's key) can open it. Read only when the
+ * ids differ, to tell "another project" from "damaged".
+ */
+export async function isOursWithDamagedId(file: DiskFile, filePath: string, size: number, head: Buffer, secret: Buffer, projectId: Buffer): Promise<boolean> {
+  if (size < HEADER_BYTES + FRAME_BYTES) return false
+  const rebuilt = Buffer.from(head.subarray(0, HEADER_BYTES))
+  projectId.copy(rebuilt, OFFSET_PROJECT_ID)
+  const frame = Buffer.alloc(FRAME_BYTES)
+  await readFully(file, frame, HEADER_BYTES, filePath)
+  const kind = frame[4]!
+  const length = frame.readUInt32BE(0)
+  if (!isChunkKind(kind) || length > MAX_CIPHERTEXT[kind] || HEADER_BYTES + FRAME_BYTES + length > size) return false
+  const body = Buffer.alloc(length)
+  await readFully(file, body, HEADER_BYTES + FRAME_BYTES, filePath)
+  const header = parseHeader(rebuilt, '')
+  return new ChunkCipher(secret, header).open(frame, body, HEADER_BYTES) !== undefined
 }

@@ -18,7 +18,7 @@ export function registerProjectCommands(program: Command): void {
     .action(async (opts: { name: string; join?: string }, command: Command) => {
       const dataDir = dataDirOf(command)
       const invite = opts.join ? await readProjectInvite(opts.join) : undefined
-      const store = await Store.create(dataDir, invite ? { name: invite.name, secret: invite.secret } : { name: opts.name })
+      const store = await Store.create(dataDir, invite ? { name: invite.name, secret: invite.secret } : { name: projectName(opts.name) })
       try {
         rememberProject(store.info.projectId, store.info.projectName)
         const info = { ...store.info, joined: Boolean(invite) }
@@ -58,6 +58,7 @@ export function registerProjectCommands(program: Command): void {
     .description('write a .ferryproject file that lets another computer join this project (keep it private)')
     .argument('<file>', 'where to write it, e.g. team.ferryproject')
     .action(async (file: string, _opts, command: Command) => {
+      if (file === '-') throw badInput('A project file cannot go to standard output (it holds the project key). Give a file name, such as team.ferryproject.')
       checkOutputPath(file, { example: 'team.ferryproject', dataDir: dataDirOf(command) })
       await withStore(command, async (store) => {
         try {
@@ -82,4 +83,13 @@ export function registerProjectCommands(program: Command): void {
         output(command, { file: path.resolve(file), name: categories.name, categories: categories.categories.length, fields: categories.fields.length }, () => `Imported ${categories.categories.length} categories and ${categories.fields.length} fields from “${categories.name}”.`)
       })
     })
+}
+
+/** A project name as given to `init --name`: something to show, on one line. */
+function projectName(given: string): string {
+  const name = given.trim()
+  if (name === '') throw badInput('--name is empty. Give the project a name, such as --name "River monitoring".')
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw badInput('--name holds control characters (a line break, say). Give a name on one line.')
+  return name
 }

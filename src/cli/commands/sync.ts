@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { existsSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync } from 'node:fs'
 import path from 'node:path'
 import { badInput } from '../../errors.js'
 import { createSyncFile, syncWithFile } from '../../merge/merge.js'
@@ -7,9 +7,12 @@ import type { MediaPolicy, SyncReport } from '../../merge/types.js'
 import { verifySyncFile } from '../../merge/verify.js'
 import { salvageSyncFile, type SalvageReport } from '../../merge/salvage.js'
 import { FerryError } from '../../errors.js'
-import { cliLog, dataDirOf, formatBytes, output, plural, progressBar, withStore } from '../context.js'
+import { formatBytes } from '../../format-bytes.js'
+import { cliLog, dataDirOf, output, plural, progressBar, withStore } from '../context.js'
 import { socketPath } from '../../daemon/protocol.js'
 import { interruptible } from '../interruptible.js'
+import { FRAME_BYTES, HEADER_BYTES } from '../../syncfile/format.js'
+import { hasMagic } from '../../syncfile/header.js'
 
 export function registerSyncCommands(program: Command): void {
   program
@@ -19,6 +22,7 @@ export function registerSyncCommands(program: Command): void {
     .option('--media <which>', 'all, previews or none: which photos and recordings to include', 'all')
     .action(async (file: string, opts: { media: string }, command: Command) => {
       if (!['all', 'previews', 'none'].includes(opts.media)) throw badInput(`--media must be all, previews or none, not ${opts.media}.`)
+      if (file === '-') throw badInput('A sync file cannot go to standard output (it is written in place, then renamed). Give a file name, such as field.ferry.')
       const report = await withStore(command, async (store) =>
         interruptible(`Stopped: ${file} was not made, and nothing of it was left on the drive.`, async (signal) =>
           createSyncFile(store, path.resolve(file), { media: opts.media as MediaPolicy, onProgress: progressBar(command), log: await cliLog(command), signal }),
@@ -60,7 +64,7 @@ export function registerSyncCommands(program: Command): void {
     .description('check a sync file completely without changing anything')
     .argument('<file>', 'the sync file')
     .action(async (file: string, _opts, command: Command) => {
-      const report = await withStore(command, (store) => verifySyncFile(store, path.resolve(file)).catch(withSalvageHint(file)))
+      const report = await withStore(command, (store) => verifySyncFile(store, path.resolve(file)).catch(withoutVerifyHint).catch(withSalvageHint(file)))
       output(command, report, () =>
         [
           `${file} is intact: ${plural(report.commits, 'commit')}, ${plural(report.versions, 'record')} from ${plural(report.devices, 'device')}, ${plural(report.blobs, 'media file')} (${formatBytes(report.blobBytes)}).`,
@@ -87,7 +91,7 @@ function describeSalvage(r: SalvageReport, file: string): string {
     r.chunks.damaged > 0 ? `${plural(r.chunks.damaged, 'damaged part')} could not be read.` : '',
     r.missing.versions + r.missing.blobs > 0 ? `Lost from this copy: ${plural(r.missing.versions, 'record')} and ${plural(r.missing.blobs, 'media file')}; sync with another copy or with the computer that made them.` : '',
     ...r.devicesStopped.map((d) => `Records of device ${d.deviceId.slice(0, 12)}… stop at number ${d.importedUpTo}: ${d.reason}.`),
-    'Make a fresh sync file with `ferry create` to carry on.',
+    r.chunks.damaged + r.missing.versions + r.missing.blobs === 0 && r.devicesStopped.length === 0 ? `${file} has no damage: \`ferry sync ${file}\` syncs with it as usual.` : 'Make a fresh sync file with `ferry create` to carry on.',
   ]
     .filter(Boolean)
     .join('\n')
@@ -96,9 +100,32 @@ function describeSalvage(r: SalvageReport, file: string): string {
 /** A damaged file (not a wrong project or a newer format): say that salvage can still take out what is intact. */
 function withSalvageHint(file: string): (err: unknown) => never {
   return (err) => {
-    if (err instanceof FerryError && err.kind === 'damaged') {
+    if (err instanceof FerryError && err.kind === 'damaged' && salvageCouldHelp(file)) {
       throw new FerryError('damaged', `${err.message} \`ferry sync --salvage ${file}\` takes every intact record and photo out of it without changing it.`, { cause: err })
     }
     throw err
   }
 }
+
+/** Salvage reads chunks after a Ferry header: nothing to offer for an empty file, or one that is not Ferry's at all. */
+function salvageCouldHelp(file: string): boolean {
+  try {
+    const head = Buffer.alloc(HEADER_BYTES + FRAME_BYTES)
+    const fd = openSync(file, 'r')
+    try {
+      return readSync(fd, head, 0, head.length, 0) === head.length && hasMagic(head)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return false
+  }
+}
+
+/** Damage found by verify itself: its message need not suggest running verify. */
+function withoutVerifyHint(err: unknown): never {
+  if (err instanceof FerryError && err.message.includes(VERIFY_HINT)) throw new FerryError(err.kind, err.message.replace(VERIFY_HINT, ''), { cause: err })
+  throw err
+}
+
+const VERIFY_HINT = ', or run `ferry verify` for details'
