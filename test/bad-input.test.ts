@@ -1,5 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CLI, ferry, ferryOk, testEnv } from './helpers/cli.js'
@@ -93,21 +94,21 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
   })
 
   it('a second writer is refused with "busy" while the first holds the data folder', async () => {
-    const { root, data, before, exportNow } = setup()
-    // A real second process holds the writer lock: a sync stalled reading from a FIFO that nobody writes yet.
-    const fifo = path.join(root, 'slow.ferry')
-    const { execFileSync } = await import('node:child_process')
-    execFileSync('mkfifo', [fifo])
-    const holder = spawn(process.execPath, [CLI, '--data-dir', data, 'sync', fifo], { stdio: 'ignore' })
+    const { data, before, exportNow } = setup()
+    // A live process holds the writer lock, as a sync in progress does: the lock file names it (writer-lock.ts).
+    // (A sync of a pipe used to stand in for a slow sync; a pipe is now refused before it is read.)
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' })
     try {
-      const lock = path.join(data, 'writer.lock')
-      const { existsSync } = await import('node:fs')
-      await expect.poll(() => existsSync(lock), { timeout: 10_000 }).toBe(true)
+      writeFileSync(path.join(data, 'writer.lock'), JSON.stringify({ pid: holder.pid, host: hostname(), purpose: 'sync', since: new Date().toISOString() }))
       const second = ferry(['--data-dir', data, 'add', '--lat', '3', '--lon', '4'])
       expect(second.code).toBe(2)
-      expect(second.stderr).toMatch(/a sync is already running/)
+      expect(second.stderr).toMatch(new RegExp(`a sync is already running \\(process ${holder.pid}\\)`))
       expectPlainSentence(second.stderr)
       expect(exportNow()).toBe(before)
+      // Once that process is gone, its lock is taken over: the next writer goes ahead.
+      holder.kill('SIGKILL')
+      await new Promise((resolve) => holder.on('exit', resolve))
+      expect(ferry(['--data-dir', data, 'add', '--lat', '3', '--lon', '4']).code).toBe(0)
     } finally {
       holder.kill('SIGKILL')
     }
@@ -407,5 +408,49 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
         expectPlainSentence(result.stderr)
       }
     }
+  })
+
+  it('a pipe given as a sync file → exit 2 at once, instead of waiting forever for a writer', () => {
+    const { root, data } = setup()
+    const pipe = path.join(root, 'pipe.ferry')
+    execFileSync('mkfifo', [pipe])
+    for (const args of [['sync', pipe], ['verify', pipe], ['sync', '--salvage', pipe]]) {
+      const result = spawnSync(process.execPath, [CLI, '--data-dir', data, ...args], { encoding: 'utf8', env: testEnv(), timeout: 30_000 })
+      expect({ args, code: result.status }).toEqual({ args, code: 2 })
+      expect(result.stderr).toMatch(/pipe\.ferry is a pipe, not a sync file/)
+      expectPlainSentence(result.stderr)
+    }
+  })
+
+  it('init where no data folder can be (a file, a path through a file, a name too long) or --join of a folder → exit 2', () => {
+    const root = tempDir()
+    const file = path.join(root, 'a-file')
+    writeFileSync(file, 'not a folder')
+    const cases: Array<[string[], RegExp]> = [
+      [['--data-dir', file, 'init'], /a-file is a file, not a folder/],
+      [['--data-dir', path.join(file, 'data'), 'init'], /part of that path is a file/],
+      [['--data-dir', path.join(root, 'x'.repeat(300)), 'init'], /name is too long/],
+      [['--data-dir', path.join(root, 'joiner'), 'init', '--join', root], /is a folder\. Give the project file itself/],
+    ]
+    for (const [args, message] of cases) {
+      const result = ferry(args)
+      expect({ args: args.slice(-2), code: result.code }).toEqual({ args: args.slice(-2), code: 2 })
+      expect(result.stderr).toMatch(message)
+      expectPlainSentence(result.stderr)
+    }
+    expect(readFileSync(file, 'utf8')).toBe('not a folder')
+  })
+
+  it('the same photo given twice (even under two names) is attached once', () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const photo = path.join(root, 'a.bin')
+    writeFileSync(photo, 'the same bytes')
+    const copy = path.join(root, 'b.bin')
+    writeFileSync(copy, 'the same bytes')
+    const docId = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--photo', photo, '--photo', photo, '--photo', copy]).trim()
+    const doc = JSON.parse(ferryOk(['--data-dir', data, 'show', docId])) as { attachments: unknown[] }
+    expect(doc.attachments).toHaveLength(1)
   })
 })

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync, existsSync, openSync, readSync, closeSync } from 'node:fs'
 import path from 'node:path'
 import { badInput } from '../errors.js'
+import { isFolder } from '../fs/is-folder.js'
 import { PROJECT_SECRET_BYTES, projectIdOf } from '../store/project-identity.js'
 import { readMapeoSettings } from './mapeosettings.js'
 
@@ -27,6 +28,7 @@ export function writeProjectFile(filePath: string, project: { name: string; secr
 /** Reads a `.ferryproject` or a Mapeo Desktop `.mapeosettings`, told apart by content, not by name. */
 export async function readProjectInvite(filePath: string): Promise<ProjectInvite> {
   if (!existsSync(filePath)) throw badInput(`There is no file at ${filePath}. Check the name and try again.`)
+  if (isFolder(filePath)) throw badInput(`${filePath} is a folder. Give the project file itself, such as ${path.join(filePath, 'team.ferryproject')}.`)
   const name = path.basename(filePath)
   if (looksLikeTar(filePath)) {
     const settings = await readMapeoSettings(filePath)

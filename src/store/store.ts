@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import type { Database, RootDatabase, RootDatabaseOptions, RootDatabaseOptionsWithPath } from 'lmdb'
-import { badInput, FerryError } from '../errors.js'
+import { badInput, diskError, FerryError } from '../errors.js'
 import type { Disk } from '../fs/disk.js'
 import { nodeDisk } from '../fs/node-disk.js'
 import { deviceKeyFromDer, generateDeviceKey, type DeviceKey } from './device-key.js'
@@ -167,8 +167,7 @@ export class Store {
     if (existsSync(path.join(dataDir, DB_FILE)) && (await Store.holdsProject(dataDir))) {
       throw badInput(`${dataDir} already holds a Ferry project. Use another --data-dir to start or join a different one.`)
     }
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-    chmodSync(dataDir, 0o700)
+    makeDataFolder(dataDir)
     const secret = project.secret ?? randomBytes(PROJECT_SECRET_BYTES)
     if (secret.length !== PROJECT_SECRET_BYTES) throw badInput('A project key must be 32 bytes.')
     const lock = acquireWriterLock(dataDir, 'init')
@@ -524,4 +523,22 @@ function withEncoder(encoder: object): RootDatabaseOptions {
 /** Creates a new project in dataDir (fresh secret, new device key) and returns the opened store. */
 export async function initProject(dataDir: string, name: string, secret?: Buffer): Promise<Store> {
   return Store.create(dataDir, secret ? { name, secret } : { name })
+}
+
+/**
+ * Makes the data folder, owner-only. A path that cannot be one (a file is there, a name too long) gets a plain
+ * answer; a failing disk the usual one.
+ */
+function makeDataFolder(dataDir: string): void {
+  try {
+    const existing = statSync(dataDir, { throwIfNoEntry: false })
+    if (existing && !existing.isDirectory()) throw badInput(`${dataDir} is a file, not a folder. Give a folder for the data (--data-dir), or leave the option out to use the default.`)
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    chmodSync(dataDir, 0o700)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENAMETOOLONG') throw badInput(`The data folder's name is too long: ${dataDir.slice(0, 60)}…. Choose a shorter one.`)
+    if (code === 'ENOTDIR' || code === 'EEXIST') throw badInput(`${dataDir} cannot be made: part of that path is a file, not a folder. Choose another place for the data.`)
+    throw diskError(err, dataDir) // a FerryError (the refusal above) passes through
+  }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { damaged, diskError, FerryError } from '../errors.js'
 import type { Disk, DiskFile } from '../fs/disk.js'
@@ -289,6 +290,11 @@ async function readFully(file: DiskFile, buffer: Buffer, position: number, fileP
 export function refuseFolder(filePath: string): void {
   if (isFolder(filePath)) {
     throw new FerryError('bad-input', `${filePath} is a folder, not a sync file. Give the sync file's own name, such as ${path.join(filePath, 'field.ferry')}.`)
+  }
+  // A pipe (or a socket) is looked at before it is opened: opening a pipe waits, forever, for a writer.
+  const stats = statSync(filePath, { throwIfNoEntry: false })
+  if (stats && (stats.isFIFO() || stats.isSocket())) {
+    throw new FerryError('bad-input', `${filePath} is a pipe, not a sync file. Give the sync file itself (a sync file is read and written in place).`)
   }
 }
 

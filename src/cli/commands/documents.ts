@@ -30,8 +30,12 @@ export function registerDocumentCommands(program: Command): void {
           const now = new Date().toISOString()
           const attachments = []
           const blobs = []
+          const attached = new Set<string>()
           for (const photo of opts.photo) {
             const [original, ...variants] = await addPhoto(store.media, photo)
+            // The same photo given twice (by two names, even) is one attachment.
+            if (attached.has(original!.hash)) continue
+            attached.add(original!.hash)
             blobs.push(original!, ...variants)
             attachments.push({ driveDiscoveryId: store.info.deviceId, name: path.basename(photo), type: 'photo', hash: original!.hash, external: true, createdAt: now })
           }
