@@ -256,6 +256,17 @@ export class Daemon {
       await mkdir(path.dirname(job.path), { recursive: true }).catch(() => undefined)
       return this.engine.create(job.path, { media: this.deps.settings.media, signal, onProgress })
     }
+    // A file in the inbox was offered once it ended at a complete commit, but a copy that paused there may have
+    // gone on since: a sync now would take its unfinished end for an interrupted write and cut it off (the copy
+    // then writes on into what the sync appended). Looked at again as the job starts.
+    if (this.inInbox(job.path) && !(await this.engine.isComplete(job.path))) {
+      throw new FerryError('bad-input', `${path.basename(job.path)} is still arriving in the inbox. Nothing was changed; Ferry asks again once all of it is there.`)
+    }
     return this.engine.sync(job.path, { signal, onProgress })
+  }
+
+  private inInbox(file: string): boolean {
+    const relative = path.relative(this.deps.settings.inbox, file)
+    return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative)
   }
 }

@@ -173,6 +173,22 @@ describe('Daemon inbox', () => {
   })
 })
 
+describe('Daemon inbox: a copy that goes on after it was offered', () => {
+  it('is not synced while it is incomplete again; it is offered again once complete', async () => {
+    const file = path.join(root, 'inbox', 'paused-copy.ferry')
+    await writeFile(file, fakeSyncFile('proj-1'))
+    const prompt = await until(() => daemon.status().pending[0], 'inbox prompt')
+    // The copy had paused at a commit; it goes on before the prompt is answered.
+    await appendFile(file, 'the rest, still arriving\n')
+    await expect(daemon.accept(prompt.id)).rejects.toThrow(/paused-copy\.ferry is still arriving in the inbox\. Nothing was changed/)
+    expect(engine.synced).toEqual([])
+    await appendFile(file, 'COMMIT\n')
+    const again = await until(() => daemon.status().pending[0], 'offered again')
+    await daemon.accept(again.id)
+    expect(engine.synced).toEqual([file])
+  })
+})
+
 describe('Daemon pause', () => {
   it('while paused nothing is offered; resuming offers what arrived meanwhile', async () => {
     daemon.setPaused(true)
