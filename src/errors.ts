@@ -9,8 +9,10 @@ export const ExitCode = {
   otherProject: 3,
   damagedFile: 4,
   diskFailed: 5,
-  /** Stopped by the user (Ctrl-C, SIGTERM) after stopping cleanly: the shell's convention, 128 + SIGINT. */
+  /** Stopped by the user with Ctrl-C, after stopping cleanly: the shell's convention, 128 + SIGINT. */
   interrupted: 130,
+  /** Stopped by SIGTERM (a logout, a service manager), after stopping cleanly: 128 + SIGTERM. */
+  terminated: 143,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
@@ -46,11 +48,11 @@ const exitCodeOfKind: Record<FerryErrorKind, ExitCode> = {
 export class FerryError extends Error {
   readonly kind: FerryErrorKind
   readonly exitCode: ExitCode
-  constructor(kind: FerryErrorKind, message: string, options?: { cause?: unknown }) {
+  constructor(kind: FerryErrorKind, message: string, options?: { cause?: unknown; exitCode?: ExitCode }) {
     super(message, options)
     this.name = 'FerryError'
     this.kind = kind
-    this.exitCode = exitCodeOfKind[kind]
+    this.exitCode = options?.exitCode ?? exitCodeOfKind[kind]
   }
 }
 
@@ -65,6 +67,13 @@ export function diskError(err: unknown, path: string): FerryError {
   if (err instanceof FerryError) return err
   const code = (err as NodeJS.ErrnoException | undefined)?.code
   switch (code) {
+    // Mistakes in the path itself, never a failing drive.
+    case 'ENOTDIR':
+      return new FerryError('bad-input', `${path} cannot be reached: a part of that path is a file, not a folder. Check the path and try again.`, { cause: err })
+    case 'ENAMETOOLONG':
+      return new FerryError('bad-input', `The path ${path.slice(0, 60)}… is too long. Choose a shorter name or place.`, { cause: err })
+    case 'ELOOP':
+      return new FerryError('bad-input', `${path} cannot be reached: its links point round in a loop. Check the path and try again.`, { cause: err })
     case 'ENOSPC':
     case 'EDQUOT':
       return new FerryError('disk-full', `The disk holding ${path} is full. Free some space or use a bigger drive, then try again.`, { cause: err })

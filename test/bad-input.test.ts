@@ -429,7 +429,7 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
     const cases: Array<[string[], RegExp]> = [
       [['--data-dir', file, 'init'], /a-file is a file, not a folder/],
       [['--data-dir', path.join(file, 'data'), 'init'], /part of that path is a file/],
-      [['--data-dir', path.join(root, 'x'.repeat(300)), 'init'], /name is too long/],
+      [['--data-dir', path.join(root, 'x'.repeat(300)), 'init'], /is too long\. Choose a shorter/],
       [['--data-dir', path.join(root, 'joiner'), 'init', '--join', root], /is a folder\. Give the project file itself/],
     ]
     for (const [args, message] of cases) {
@@ -452,5 +452,48 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
     const docId = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--photo', photo, '--photo', photo, '--photo', copy]).trim()
     const doc = JSON.parse(ferryOk(['--data-dir', data, 'show', docId])) as { attachments: unknown[] }
     expect(doc.attachments).toHaveLength(1)
+  })
+
+  it('a database that is not one (garbage in ferry.mdb): exit 5 with a plain sentence for init and list, not a crash', () => {
+    const data = path.join(tempDir(), 'data')
+    mkdirSync(data)
+    const garbage = Buffer.alloc(100_000, 0x5a)
+    writeFileSync(path.join(data, 'ferry.mdb'), garbage)
+    for (const args of [['init'], ['list']]) {
+      const result = ferry(['--data-dir', data, ...args])
+      expect({ args, code: result.code }).toEqual({ args, code: 5 })
+      expect(result.stderr).toMatch(/The database in .* \(ferry\.mdb\) is not one Ferry can read/)
+      expectPlainSentence(result.stderr)
+    }
+    expect(readFileSync(path.join(data, 'ferry.mdb')).equals(garbage)).toBe(true)
+  })
+
+  it('a path through a file, or a header-only sync file: exit 2 and exit 4, not "unexpected" or "intact"', () => {
+    const { root, data } = setup()
+    const file = path.join(root, 'a-file')
+    writeFileSync(file, 'x')
+    for (const command of ['sync', 'verify']) {
+      const result = ferry(['--data-dir', data, command, path.join(file, 'field.ferry')])
+      expect({ command, code: result.code }).toEqual({ command, code: 2 })
+      expect(result.stderr).toMatch(/a part of that path is a file, not a folder/)
+    }
+    const whole = path.join(root, 'whole.ferry')
+    ferryOk(['--data-dir', data, 'create', whole])
+    const headerOnly = path.join(root, 'header-only.ferry')
+    writeFileSync(headerOnly, readFileSync(whole).subarray(0, 64))
+    for (const command of ['verify', 'sync']) {
+      const result = ferry(['--data-dir', data, command, headerOnly])
+      expect({ command, code: result.code }).toEqual({ command, code: 4 })
+      expect(result.stderr).toMatch(/is cut short: it ends before its first commit/)
+    }
+    expect(readFileSync(headerOnly).length).toBe(64)
+  })
+
+  it('export replaces its own earlier export even when an observation mentions "ferry-project"', () => {
+    const { root, data } = setup()
+    ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '1', '--tag', 'source=ferry-project'])
+    const out = path.join(root, 'out.json')
+    ferryOk(['--data-dir', data, 'export', out])
+    expect(ferry(['--data-dir', data, 'export', out]).code).toBe(0)
   })
 })

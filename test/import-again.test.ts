@@ -35,8 +35,24 @@ describe('import of documents this device already holds', () => {
     const edited = list()
     expect(edited.find((d) => d.docId === first)!.tags.state).toBe('new')
     const old = ferryOk(['--data-dir', data, 'import', exported])
-    expect(old).toMatch(/Imported 0 observations .*\n2 observations were already here, unchanged, and left as they were\./)
+    expect(old).toMatch(/Imported 0 observations .*\n1 observation was already here, unchanged\.\n1 observation is older than here \(changed or deleted since\) and was left as it is; add --restore to bring it back\./)
     expect(list()).toEqual(edited)
+  })
+
+  it('--restore brings back what was changed or deleted since the export', () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const changed = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--tag', 'state=old']).trim()
+    const deleted = ferryOk(['--data-dir', data, 'add', '--lat', '3', '--lon', '4', '--tag', 'state=kept']).trim()
+    const exported = path.join(root, 'export.json')
+    ferryOk(['--data-dir', data, 'export', exported])
+    ferryOk(['--data-dir', data, 'edit', changed, '--tag', 'state=new'])
+    ferryOk(['--data-dir', data, 'delete', deleted])
+    const result = JSON.parse(ferryOk(['--data-dir', data, '--json', 'import', exported, '--restore'])) as { imported: number; older: number }
+    expect(result).toMatchObject({ imported: 2, older: 0 })
+    const docs = JSON.parse(ferryOk(['--data-dir', data, '--json', 'list'])) as Listed[]
+    expect(docs.map((d) => [d.docId, d.tags.state]).sort()).toEqual([[changed, 'old'], [deleted, 'kept']].sort())
   })
 
   it('a held document changed in the file is imported as an edit', () => {

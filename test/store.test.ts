@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { syncWithFile, createSyncFile } from '../src/merge/merge.js'
 import { Store } from '../src/store/store.js'
 import { openEnvelope, parseVersionId } from '../src/store/version.js'
@@ -8,7 +8,7 @@ import { compareHeads, rankHeads } from '../src/store/winner.js'
 import { CLI } from './helpers/cli.js'
 import { testStores } from './helpers/stores.js'
 
-const { devices, track } = testStores('store', 'Store test')
+const { devices, track, untrack } = testStores('store', 'Store test')
 
 /** Makes b hold everything a holds, through a real sync file. */
 async function carry(a: Store, b: Store): Promise<void> {
@@ -122,5 +122,25 @@ describe('two processes on one data folder', () => {
     // Same event-loop turn as the read above: only the lock's fresh snapshot can show the other process's write.
     const seen = await a!.exclusive(async () => a!.clock().get(a!.info.deviceId)?.seq)
     expect(seen).toBe(2)
+  })
+})
+
+describe('init racing another init', () => {
+  it('an init that looked before another finished does not replace the project it finds under the lock', async () => {
+    const [first] = await devices(1)
+    const before = first!.info.projectId
+    const dataDir = first!.dataDir
+    untrack(first!)
+    await first!.close()
+    // As if this init had looked at the folder just before the other one committed its project.
+    const look = vi.spyOn(Store as unknown as { holdsProject: () => Promise<boolean> }, 'holdsProject').mockResolvedValue(false)
+    try {
+      await expect(Store.create(dataDir, { name: 'Second' })).rejects.toThrow(/already holds a Ferry project/)
+    } finally {
+      look.mockRestore()
+    }
+    const reopened = await Store.open(dataDir)
+    track(reopened)
+    expect(reopened.info.projectId).toBe(before)
   })
 })

@@ -52,6 +52,12 @@ export function attachCandidateConsumer(daemon: Daemon): void {
       events.emit('notice', otherProjectText(file, header.projectId))
       return
     }
+    // Nothing to take or give (already synced, before a restart say): nothing to ask about.
+    if (!(await engine.wouldChange(file))) {
+      daemon.handled.set(file, signature)
+      log.info({ file }, `${path.basename(file)} and this computer already have the same data: not asking`)
+      return
+    }
     if (drive && daemon.deps.always.has(drive.id)) {
       log.info({ file, drive: drive.label }, 'drive is set to "Always": syncing without asking')
       daemon.enqueue('sync', file, drive.label)

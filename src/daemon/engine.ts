@@ -13,6 +13,8 @@ export interface SyncEngine {
   readHeader(file: string): Promise<SyncFileHeader | null>
   /** Ends at a valid commit of this project (a copy still in progress does not). */
   isComplete(file: string): Promise<boolean>
+  /** Whether a sync with the file would change anything on either side (see merge.ts syncWouldChange). */
+  wouldChange(file: string): Promise<boolean>
   sync(file: string, opts: SyncOptions): Promise<SyncReport>
   create(file: string, opts: CreateOptions): Promise<SyncReport>
   close(): Promise<void>

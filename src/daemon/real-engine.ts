@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { FerryError } from '../errors.js'
-import { createSyncFile, syncWithFile } from '../merge/merge.js'
+import { createSyncFile, syncWithFile, syncWouldChange } from '../merge/merge.js'
 import { isCompleteSyncFile, readSyncFileHeader } from '../syncfile/probe.js'
 import { initProject, Store } from '../store/store.js'
 import type { SyncEngine } from './engine.js'
@@ -24,6 +24,7 @@ export async function openRealEngine(dataDir: string, projectName: string, log: 
     observations: () => store.countObservations(),
     readHeader: (file) => readSyncFileHeader(file),
     isComplete: (file) => isCompleteSyncFile(store, file),
+    wouldChange: (file) => syncWouldChange(store, file),
     sync: (file, opts) => syncWithFile(store, file, opts),
     create: (file, opts) => createSyncFile(store, file, opts),
     close: () => store.close(),

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { badInput } from '../errors.js'
 import { isFolder } from './is-folder.js'
@@ -34,14 +34,14 @@ export function checkOutputPath(file: string, rules: OutputPathRules): void {
   if (isFolder(file)) throw badInput(`${file} is a folder. Give a file name, such as ${path.join(file, rules.example)}.`)
   const dir = path.dirname(path.resolve(file))
   if (!isFolder(dir)) {
-    const what = statSync(dir, { throwIfNoEntry: false }) ? 'is not a folder' : 'does not exist'
+    const what = existsSync(dir) ? 'is not a folder' : 'does not exist'
     throw badInput(`The folder ${dir} ${what}. Create it or choose another place for ${path.basename(file)}.`)
   }
   if (Buffer.byteLength(path.basename(file)) > MAX_NAME_BYTES) {
     throw badInput(`The name ${path.basename(file).slice(0, 40)}… is too long (at most ${MAX_NAME_BYTES} bytes). Choose a shorter name.`)
   }
   if (isInside(dir, rules.dataDir)) throw badInput(`${file} is inside Ferry's data folder (${rules.dataDir}). Choose a place outside it.`)
-  if (statSync(file, { throwIfNoEntry: false })?.isFile() && !mayReplace(file, rules)) {
+  if (isFile(file) && !mayReplace(file, rules)) {
     throw badInput(`${file} already exists${rules.replaceable ? ` and is not ${rules.replaceable}` : ''}. Choose another name, or move that file away first.`)
   }
 }
@@ -70,5 +70,14 @@ function mayReplace(file: string, rules: OutputPathRules): boolean {
     return false
   } finally {
     if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/** Whether a regular file is there; false when stat cannot say (a loop, a path through a file): the write reports it. */
+function isFile(file: string): boolean {
+  try {
+    return statSync(file, { throwIfNoEntry: false })?.isFile() === true
+  } catch {
+    return false
   }
 }

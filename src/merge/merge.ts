@@ -55,6 +55,26 @@ export async function syncWithFile(store: Store, filePath: string, opts: SyncOpt
 }
 
 /**
+ * Whether syncing with the file would change anything: versions or photos to take from it, or to give it, or an
+ * interrupted write to cut off. Reads the commits only, as a sync with nothing to do does; a file that cannot be
+ * read counts as a change, so the sync that follows reports the problem.
+ */
+export async function syncWouldChange(store: Store, filePath: string): Promise<boolean> {
+  let reader: SyncFileReader | undefined
+  try {
+    reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
+    const state = await reader.state()
+    if (state.tail.state !== 'clean') return true
+    if (segmentsNeeded(store, state.commits, store.clock()).length > 0) return true
+    return !planSend(store, state.commits.at(-1)?.clock ?? new Map(), state.commits, mediaPolicyOf(state)).isEmpty
+  } catch {
+    return true
+  } finally {
+    await reader?.close()
+  }
+}
+
+/**
  * A send that failed after the receive committed: "nothing was changed" is true of the file, not of this computer,
  * which has already taken in what the file brought. The message says so, in the error's own kind (exit code).
  */
@@ -82,7 +102,7 @@ export async function createSyncFile(store: Store, filePath: string, opts: Creat
   const emptyFile: FileState = { commits: [], validEnd: 0, tail: { state: 'clean' } }
   const sent = await store.exclusive(async () => {
     try {
-      const counts = await send(store, tmpPath, header, emptyFile, opts.media ?? 'all', opts, { createNew: true })
+      const counts = await send(store, tmpPath, header, emptyFile, opts.media ?? 'all', opts, { createNew: true, shownAs: filePath })
       if (existsSync(filePath)) throw badInput(`${filePath} appeared while the file was being written. Nothing was changed; choose another name.`)
       await store.disk.rename(tmpPath, filePath)
       await store.disk.syncDir(dir)
@@ -251,14 +271,15 @@ async function send(
   state: FileState,
   media: MediaPolicy,
   opts: SyncOptions,
-  mode: { createNew?: boolean } = {},
+  /** createNew: `filePath` is a new file's temporary name, and `shownAs` the name to show. */
+  mode: { createNew?: boolean; shownAs?: string } = {},
 ): Promise<TransferCounts> {
   const last = state.commits.at(-1)
   const plan = planSend(store, last?.clock ?? new Map(), state.commits, media)
   if (plan.isEmpty && !mode.createNew) return { versions: 0, blobs: 0, bytes: 0 }
 
   const existingBytes = mode.createNew ? 0 : state.validEnd
-  await checkRoom(store.disk, filePath, existingBytes, plan.estimatedBytes)
+  await checkRoom(store.disk, filePath, existingBytes, plan.estimatedBytes, mode.shownAs)
   const progress = new ProgressReporter('sending', { versions: plan.versionCount, bytes: plan.estimatedBytes }, opts.onProgress)
   const writer = mode.createNew
     ? await SegmentWriter.createNew(store.disk, filePath, store.projectSecret, header)
@@ -297,7 +318,7 @@ async function send(
 // ---- shared ----
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new FerryError('io', 'The sync was stopped before it finished. Nothing was lost; sync again to finish it.')
+  if (signal?.aborted) throw new FerryError('interrupted', 'The sync was stopped before it finished. Nothing was lost; sync again to finish it.')
 }
 
 class ProgressReporter {

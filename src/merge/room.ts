@@ -12,7 +12,7 @@ const MARGIN_BYTES = 1024 * 1024
  * the filesystem's largest file (FAT32: 4 GiB − 1). A full drive found later still fails cleanly (ENOSPC → exit 5),
  * but checking first spares the user a long sync that cannot finish.
  */
-export async function checkRoom(disk: Disk, filePath: string, existingBytes: number, addBytes: number): Promise<void> {
+export async function checkRoom(disk: Disk, filePath: string, existingBytes: number, addBytes: number, shownAs = filePath): Promise<void> {
   let fs
   try {
     fs = await disk.filesystem(path.dirname(filePath))
@@ -22,13 +22,13 @@ export async function checkRoom(disk: Disk, filePath: string, existingBytes: num
   if (existingBytes + addBytes > fs.maxFileBytes) {
     throw new FerryError(
       'too-large',
-      `The sync file would grow to ${formatBytes(existingBytes + addBytes)}, more than a ${fs.type} drive can hold in one file (4 GB). Nothing was changed. Use \`--media previews\` or \`--media none\` for a smaller file, or a drive formatted as exFAT.`,
+      `${path.basename(shownAs)} would grow to ${formatBytes(existingBytes + addBytes)}, more than a ${fs.type} drive can hold in one file (4 GB). Nothing was changed. Use \`--media previews\` or \`--media none\` for a smaller file, or a drive formatted as exFAT.`,
     )
   }
   if (addBytes + MARGIN_BYTES > fs.freeBytes) {
     throw new FerryError(
       'disk-full',
-      `The drive holding ${path.basename(filePath)} has ${formatBytes(fs.freeBytes)} free, but the sync needs about ${formatBytes(addBytes)}, with ${formatBytes(MARGIN_BYTES)} kept free. Nothing was changed. Free some space or use a bigger drive.`,
+      `The drive holding ${path.basename(shownAs)} has ${formatBytes(fs.freeBytes)} free, but writing it needs about ${formatBytes(addBytes)}, with ${formatBytes(MARGIN_BYTES)} kept free. Nothing was changed. Free some space or use a bigger drive.`,
     )
   }
 }

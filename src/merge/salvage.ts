@@ -243,7 +243,7 @@ async function walkChunks(source: Source, cipher: ChunkCipher, found: Found, blo
   let at = HEADER_BYTES
   let damageStart: number | undefined
   while (at < size) {
-    if (opts.signal?.aborted) throw new FerryError('io', 'The salvage was stopped before it finished. Nothing was changed; run it again.')
+    if (opts.signal?.aborted) throw new FerryError('interrupted', 'The salvage was stopped before it finished. Nothing was changed; run it again.')
     let chunk = await openAt(at)
     if (!chunk && damageStart === undefined) {
       // The frame may be intact and only the data damaged: if the next chunk opens where this one says it ends,

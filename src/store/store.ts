@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import type { Database, RootDatabase, RootDatabaseOptions, RootDatabaseOptionsWithPath } from 'lmdb'
@@ -142,6 +142,7 @@ export class Store {
       if (opts.create) return Store.create(dataDir, { name: DEFAULT_PROJECT_NAME }, opts)
       throw new FerryError('not-initialised', `There is no Ferry project in ${dataDir}. Run \`ferry init\` to start one or \`ferry init --join FILE\` to join one.`)
     }
+    if (databaseKind(dataDir) === 'other') throw unreadableDatabase(dataDir)
     const store = Store.openEnv(dataDir, opts.disk ?? nodeDisk)
     if (store.meta.get('project') === undefined) {
       await store.env.close()
@@ -164,9 +165,9 @@ export class Store {
   /** Creates a project in an empty (or new) data folder, with a fresh device key. */
   static async create(dataDir: string, project: { name: string; secret?: Buffer }, opts: { disk?: Disk } = {}): Promise<Store> {
     // A database without a project is an init that never finished (killed before its one transaction): made again.
-    if (existsSync(path.join(dataDir, DB_FILE)) && (await Store.holdsProject(dataDir))) {
-      throw badInput(`${dataDir} already holds a Ferry project. Use another --data-dir to start or join a different one.`)
-    }
+    const kind = databaseKind(dataDir)
+    if (kind === 'other') throw unreadableDatabase(dataDir)
+    if (kind === 'lmdb' && (await Store.holdsProject(dataDir))) throw alreadyHoldsProject(dataDir)
     makeDataFolder(dataDir)
     const secret = project.secret ?? randomBytes(PROJECT_SECRET_BYTES)
     if (secret.length !== PROJECT_SECRET_BYTES) throw badInput('A project key must be 32 bytes.')
@@ -175,6 +176,8 @@ export class Store {
       const parts = Store.openEnv(dataDir, opts.disk ?? nodeDisk)
       const { privateDer } = generateDeviceKey()
       parts.meta.transactionSync(() => {
+        // Looked at again under the lock: another init may have finished since the look above.
+        if (parts.meta.get('project') !== undefined) throw alreadyHoldsProject(dataDir)
         parts.meta.putSync('deviceKey', privateDer)
         parts.meta.putSync('project', { secret, name: project.name } satisfies ProjectRecord)
         parts.meta.putSync('liveCount', 0)
@@ -541,4 +544,42 @@ function makeDataFolder(dataDir: string): void {
     if (code === 'ENOTDIR' || code === 'EEXIST') throw badInput(`${dataDir} cannot be made: part of that path is a file, not a folder. Choose another place for the data.`)
     throw diskError(err, dataDir) // a FerryError (the refusal above) passes through
   }
+}
+
+function alreadyHoldsProject(dataDir: string): FerryError {
+  return badInput(`${dataDir} already holds a Ferry project. Use another --data-dir to start or join a different one.`)
+}
+
+/** LMDB's meta page magic (lmdb.h MDB_MAGIC), where a 64-bit build writes it: after the 16-byte page header, mm_magic. */
+const LMDB_MAGIC = 0xbeefc0de
+const LMDB_MAGIC_AT = 24
+
+/**
+ * What the data folder's database file is, looked at before LMDB opens it: LMDB trusts its file, and opening one that
+ * is not an LMDB environment (a file copied over it, garbage) crashes the process. 'empty': made but never written
+ * (an init killed at once); 'lmdb': an environment (with or without a project in it); 'other': anything else.
+ */
+function databaseKind(dataDir: string): 'missing' | 'empty' | 'lmdb' | 'other' {
+  let fd: number | undefined
+  try {
+    fd = openSync(path.join(dataDir, DB_FILE), 'r')
+    const head = Buffer.alloc(LMDB_MAGIC_AT + 4)
+    const read = readSync(fd, head, 0, head.length, 0)
+    if (read === 0) return 'empty'
+    return read === head.length && head.readUInt32LE(LMDB_MAGIC_AT) === LMDB_MAGIC ? 'lmdb' : 'other'
+  } catch (err) {
+    // No database there: the folder is missing, or is not a folder (which making it reports in words).
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing'
+    throw diskError(err, dataDir)
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+function unreadableDatabase(dataDir: string): FerryError {
+  return new FerryError(
+    'io',
+    `The database in ${dataDir} (${DB_FILE}) is not one Ferry can read: it is damaged, or another file was put in its place. Nothing was changed. Restore the data folder from a backup, or move it away and start again (ferry init --join, then sync with a teammate's file).`,
+  )
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { statSync } from 'node:fs'
+import { statSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { damaged, diskError, FerryError } from '../errors.js'
 import type { Disk, DiskFile } from '../fs/disk.js'
@@ -32,6 +32,8 @@ export interface FileState {
 }
 
 const READ_BLOCK = 4 * 1024 * 1024
+/** The reason given for a file with data, or only a header, but no commit: a copy cut short. */
+const CUT_SHORT = 'it ends before its first commit'
 
 /**
  * Reads a sync file. Everything read is treated as hostile: lengths are checked against limits and against the
@@ -192,7 +194,8 @@ export class SyncFileReader {
     // Data but no commit at all is not an interrupted sync: a file is only ever given its name (renamed from a
     // temporary one) once its first commit is written. It is a copy cut short, and cutting it off would throw away
     // what it carries; salvage can still read it.
-    if (!last && tail.state === 'torn') tail = { state: 'damaged', bytes: tail.bytes, at: validEnd, reason: 'it ends before its first commit' }
+    // A header alone is the same: every file is named only once its first commit is written.
+    if (!last && (tail.state === 'torn' || validEnd === this.size)) tail = { state: 'damaged', bytes: this.size - validEnd, at: validEnd, reason: CUT_SHORT }
     return { commits, validEnd, tail }
   }
 
@@ -249,12 +252,12 @@ export class SyncFileReader {
   /** What follows the last commit (or the header) is not an interrupted write that may be cut off: see FileState. */
   damagedTail(state: FileState, intact?: { versions: number; blobs: number }): FerryError {
     if (state.tail.state !== 'damaged') throw new Error('the tail is not damaged')
-    if (state.commits.length === 0) {
+    if (state.commits.length === 0 && state.tail.reason === CUT_SHORT) {
       return damaged(`${this.name} is cut short: it ends before its first commit (was the copy interrupted?), so none of it can be synced. Nothing was changed. Copy it again from the drive, or ask for it again.`)
     }
     const before = intact ? ` Everything before them is intact (records: ${intact.versions}, photos: ${intact.blobs}).` : ''
     return damaged(
-      `${this.name} is damaged after its last commit: the ${state.tail.bytes} bytes from byte ${state.tail.at} cannot be read (${state.tail.reason}).${before} Sync refuses the file rather than cut them off, as they may be data whose commit was damaged. Nothing was changed. Use another copy of the file.`,
+      `${this.name} is damaged ${state.commits.length === 0 ? 'before its first commit' : 'after its last commit'}: the ${state.tail.bytes} bytes from byte ${state.tail.at} cannot be read (${state.tail.reason}).${before} Sync refuses the file rather than cut them off, as they may be data whose commit was damaged. Nothing was changed. Use another copy of the file.`,
     )
   }
 
@@ -292,7 +295,7 @@ export function refuseFolder(filePath: string): void {
     throw new FerryError('bad-input', `${filePath} is a folder, not a sync file. Give the sync file's own name, such as ${path.join(filePath, 'field.ferry')}.`)
   }
   // A pipe (or a socket) is looked at before it is opened: opening a pipe waits, forever, for a writer.
-  const stats = statSync(filePath, { throwIfNoEntry: false })
+  const stats = statOrNothing(filePath)
   if (stats && (stats.isFIFO() || stats.isSocket())) {
     throw new FerryError('bad-input', `${filePath} is a pipe, not a sync file. Give the sync file itself (a sync file is read and written in place).`)
   }
@@ -317,4 +320,13 @@ export async function isOursWithDamagedId(file: DiskFile, filePath: string, size
   await readFully(file, body, HEADER_BYTES + FRAME_BYTES, filePath)
   const header = parseHeader(rebuilt, '')
   return new ChunkCipher(secret, header).open(frame, body, HEADER_BYTES) !== undefined
+}
+
+/** What stat says, or nothing when it cannot say (missing, a path through a file, a loop): opening reports those. */
+function statOrNothing(filePath: string): Stats | undefined {
+  try {
+    return statSync(filePath, { throwIfNoEntry: false })
+  } catch {
+    return undefined
+  }
 }

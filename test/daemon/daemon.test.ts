@@ -72,6 +72,15 @@ describe('Daemon with a drive', () => {
     expect(prompter.asked.map((a) => a.message.title)).toContain('Sync field.ferry on KINGSTON with River monitors?')
   })
 
+  it('does not ask about a file a sync would change nothing for (already synced, before a restart say)', async () => {
+    const synced = path.join(kingston.mountPoint, 'field.ferry')
+    engine.upToDate.add(synced)
+    drives.set([kingston])
+    await until(() => daemon.status().pending.length === 1, 'one prompt')
+    await until(() => daemon.handled.has(synced), 'the up-to-date file looked at and set aside')
+    expect(daemon.status().pending.map((p) => path.basename(p.path))).toEqual(['team.ferry'])
+  })
+
   it("names another project's file in a notice and never prompts for it", async () => {
     drives.set([kingston])
     await until(() => prompter.notices.some((n) => n.title === 'other.ferry belongs to another project'), 'notice')

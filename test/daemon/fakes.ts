@@ -50,6 +50,13 @@ export class FakeEngine implements SyncEngine {
     return (await readFile(file, 'utf8')).endsWith('COMMIT\n')
   }
 
+  /** Files a sync would change nothing for: not offered. */
+  readonly upToDate = new Set<string>()
+
+  async wouldChange(file: string): Promise<boolean> {
+    return !this.upToDate.has(file)
+  }
+
   async sync(file: string, opts: SyncOptions): Promise<SyncReport> {
     this.synced.push(file)
     opts.onProgress?.({ phase: 'receiving', done: { versions: 1, bytes: 5 }, total: { versions: 2, bytes: 10 } })

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ferry, ferryJson, ferryOk } from './harness/cli.js'
@@ -76,16 +76,14 @@ describe.skipIf(skipUnless(prereqs))('plugging in a USB drive (ext4 and exFAT lo
 
   it('unplugging withdraws the prompt; "ferry accept" syncs an exFAT (FUSE) drive', async () => {
     const drive = await drives.create('FIELDSTICK', 'exfat')
+    // Something new from the teammate: a file with nothing to exchange is not asked about.
+    await ferryOk(['--data-dir', team.mate, 'add', '--lat', '5', '--lon', '6', '--tag', 'seen-by=mate-again'], team.env)
     await withMateFile(drive, 'team.ferry')
     await drives.plug(drive)
     await until(async () => (await daemon.status()).pending.some((p) => p.drive === 'FIELDSTICK'), 'a prompt for FIELDSTICK')
     await drives.unplug(drive)
     await until(async () => (await daemon.status()).pending.length === 0, 'the prompt withdrawn after unplugging')
 
-    await ferryOk(['--data-dir', team.mate, 'add', '--lat', '5', '--lon', '6', '--tag', 'seen-by=mate-again'], team.env)
-    const staging = await drives.prepare(drive)
-    await ferryOk(['--data-dir', team.mate, 'sync', path.join(staging, 'team.ferry')], team.env)
-    await drives.unplug(drive)
     await drives.plug(drive)
     const prompt = await until(async () => (await daemon.status()).pending.find((p) => p.drive === 'FIELDSTICK'), 'a prompt again')
     const report = await ferryJson<{ received: { versions: number } }>(['--data-dir', team.home, 'accept', prompt.id], team.env)
@@ -97,6 +95,7 @@ describe.skipIf(skipUnless(prereqs))('plugging in a USB drive (ext4 and exFAT lo
 
   it('"Always for this drive" syncs the next time the drive is plugged in, unasked', async () => {
     const drive = await drives.create('ALWAYSKEY', 'ext4')
+    await ferryOk(['--data-dir', team.mate, 'add', '--lat', '7', '--lon', '7', '--tag', 'seen-by=mate-before-always'], team.env)
     await withMateFile(drive, 'always.ferry')
     await desktop.dunstctl('close-all')
     await drives.plug(drive)
@@ -116,6 +115,19 @@ describe.skipIf(skipUnless(prereqs))('plugging in a USB drive (ext4 and exFAT lo
     const since = (await desktop.notifications()).slice(before)
     expect(since.some((n) => n.summary.startsWith('Sync always.ferry'))).toBe(false)
     await until(async () => (await desktop.notifications()).slice(before).find((n) => n.summary.includes('safe to remove ALWAYSKEY')), '"safe to remove" after the unasked sync')
+    await drives.unplug(drive)
+  })
+
+  it('a file with nothing to exchange (this computer already synced it) is not asked about', async () => {
+    const drive = await drives.create('SYNCEDKEY', 'ext4')
+    const staging = await drives.prepare(drive)
+    await ferryOk(['--data-dir', team.home, 'create', path.join(staging, 'ours.ferry')], team.env)
+    await drives.unplug(drive)
+    await drives.plug(drive)
+    await until(async () => (await daemon.status()).drives.some((d) => d.label === 'SYNCEDKEY'), 'the drive seen')
+    const log = (await daemon.status()).logFile!
+    await until(async () => (await readFile(log, 'utf8')).includes('ours.ferry and this computer already have the same data: not asking'), 'the file looked at')
+    expect((await daemon.status()).pending).toEqual([])
     await drives.unplug(drive)
   })
 

@@ -24,7 +24,8 @@ export function registerImportExportCommands(program: Command): void {
     .description('add observations from a JSON array of CoMapeo documents or a GeoJSON FeatureCollection')
     .argument('<file>', 'the .json or .geojson file')
     .option('--media <dir>', 'folder holding attachment files, each named by its SHA-256 hex')
-    .action(async (file: string, opts: { media?: string }, command: Command) => {
+    .option('--restore', 'also write documents older than what is here (changed or deleted since), bringing them back')
+    .action(async (file: string, opts: { media?: string; restore?: boolean }, command: Command) => {
       // Open until the documents are written: read twice (checked, then written), always the same file.
       const input = await openImportFile(file)
       try {
@@ -38,19 +39,23 @@ export function registerImportExportCommands(program: Command): void {
             // would make a new version that wins over everything made since (re-importing an old export would undo
             // the edits made after it). Checked as the documents are written, inside the one transaction.
             let alreadyHere = 0
+            let older = 0
             const changes = (function* () {
               for (const change of plan.changes()) {
-                if (holdsUnchanged(store, change)) alreadyHere++
+                const held = heldAs(store, change)
+                if (held === 'current') alreadyHere++
+                else if (held === 'older' && !opts.restore) older++
                 else yield change
               }
             })()
             const ids = await store.writeLocal(changes, blobs)
             const originals = blobs.filter((b) => !b.variant)
             const missing = plan.attachmentHashes.filter((h) => !store.hasBlob(h)).length
-            output(command, { imported: ids.length, blobs: originals.length, missingMedia: missing, alreadyHere }, () =>
+            output(command, { imported: ids.length, blobs: originals.length, missingMedia: missing, alreadyHere, older }, () =>
               [
                 `Imported ${plural(ids.length, 'observation')} and ${plural(originals.length, 'media file')}.`,
-                alreadyHere > 0 ? `${plural(alreadyHere, 'observation')} ${alreadyHere === 1 ? 'was' : 'were'} already here, unchanged, and left as ${alreadyHere === 1 ? 'it was' : 'they were'}.` : '',
+                alreadyHere > 0 ? `${plural(alreadyHere, 'observation')} ${alreadyHere === 1 ? 'was' : 'were'} already here, unchanged.` : '',
+                older > 0 ? `${plural(older, 'observation')} ${older === 1 ? 'is' : 'are'} older than here (changed or deleted since) and ${older === 1 ? 'was' : 'were'} left as ${older === 1 ? 'it is' : 'they are'}; add --restore to bring ${older === 1 ? 'it' : 'them'} back.` : '',
                 missing > 0 ? `${plural(missing, 'attachment')} had no file here; they are kept as references and arrive when a device that has them syncs.` : '',
               ]
                 .filter(Boolean)
@@ -148,12 +153,18 @@ async function copyOutBlobs(store: Store, dir: string, hashes: ReadonlySet<strin
 function isEarlierExport(head: Buffer): boolean {
   const text = head.toString('utf8')
   const first = text.trimStart()[0]
-  return (first === undefined || first === '[' || first === '{') && !text.includes('"ferry-project"')
+  return (first === undefined || first === '[' || first === '{') && !/"format"\s*:\s*"ferry-project"/.test(text)
 }
 
-/** Whether `change` is a version this device holds, of the same document, with the same content. */
-function holdsUnchanged(store: Store, change: ImportChange): boolean {
-  if (change.versionId === undefined || !parseVersionId(change.versionId)) return false
+/**
+ * Whether `change` is a version this device holds, of the same document, with the same content: 'current' when it
+ * is still the document's only head (importing it would change nothing), 'older' when the document has changed
+ * here since (importing it would undo that).
+ */
+function heldAs(store: Store, change: ImportChange): 'current' | 'older' | undefined {
+  if (change.versionId === undefined || !parseVersionId(change.versionId)) return undefined
   const held = store.getVersion(change.versionId)
-  return held !== undefined && held.docId === change.docId && held.deleted === (change.deleted ?? false) && isDeepStrictEqual(held.value, change.value)
+  if (!held || held.docId !== change.docId || held.deleted !== (change.deleted ?? false) || !isDeepStrictEqual(held.value, change.value)) return undefined
+  const heads = store.heads(change.docId)
+  return heads.length === 1 && heads[0]!.versionId === change.versionId ? 'current' : 'older'
 }

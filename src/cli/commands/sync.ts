@@ -91,7 +91,7 @@ function describeSalvage(r: SalvageReport, file: string): string {
     r.chunks.damaged > 0 ? `${plural(r.chunks.damaged, 'damaged part')} could not be read.` : '',
     r.missing.versions + r.missing.blobs > 0 ? `Lost from this copy: ${plural(r.missing.versions, 'record')} and ${plural(r.missing.blobs, 'media file')}; sync with another copy or with the computer that made them.` : '',
     ...r.devicesStopped.map((d) => `Records of device ${d.deviceId.slice(0, 12)}… stop at number ${d.importedUpTo}: ${d.reason}.`),
-    r.chunks.damaged + r.missing.versions + r.missing.blobs === 0 && r.devicesStopped.length === 0 ? `${file} has no damage: \`ferry sync ${file}\` syncs with it as usual.` : 'Make a fresh sync file with `ferry create` to carry on.',
+    'Make a fresh sync file with `ferry create` to carry on.',
   ]
     .filter(Boolean)
     .join('\n')
