@@ -341,7 +341,10 @@ describe('bad input: exit code, one plain sentence, nothing written', () => {
     expect(list.stderr).toMatch(/never finished setting up\. Run `ferry init` again/)
     ferryOk(['--data-dir', data, 'init', '--name', 'Again'])
     expect(JSON.parse(ferryOk(['--data-dir', data, '--json', 'project', 'show']))).toMatchObject({ name: 'Again', observations: 0 })
-    expect(ferry(['--data-dir', data, 'init']).code).toBe(2) // now it does hold a project
+    // Now it does hold a project: a second init (or a join) says which, and how to make room for another.
+    const again = ferry(['--data-dir', data, 'init'])
+    expect(again.code).toBe(2)
+    expect(again.stderr).toMatch(/already holds the project “Again” \(0 observations\)\. To start or join another one here, stop Ferry's daemon if it runs, move that folder away/)
   })
 
   it('odd values are refused, not taken as something else: hex coordinates, a __proto__ tag, blank or multi-line names, - for a file only a path can be', () => {

@@ -133,9 +133,9 @@ describe('init racing another init', () => {
     untrack(first!)
     await first!.close()
     // As if this init had looked at the folder just before the other one committed its project.
-    const look = vi.spyOn(Store as unknown as { holdsProject: () => Promise<boolean> }, 'holdsProject').mockResolvedValue(false)
+    const look = vi.spyOn(Store as unknown as { projectIn: () => Promise<undefined> }, 'projectIn').mockResolvedValue(undefined)
     try {
-      await expect(Store.create(dataDir, { name: 'Second' })).rejects.toThrow(/already holds a Ferry project/)
+      await expect(Store.create(dataDir, { name: 'Second' })).rejects.toThrow(/already holds the project “Store test”/)
     } finally {
       look.mockRestore()
     }

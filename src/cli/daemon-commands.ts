@@ -128,11 +128,11 @@ export async function daemonStatus(dataDir: string): Promise<StatusView> {
 
 function describeStatus(s: StatusView): string {
   if (!s.running) {
-    const project = s.project ? `Project: ${s.project.name} (${s.observations ?? '?'} observations)` : 'No project in this data folder yet.'
+    const project = s.project ? `Project: ${s.project.name} (${observationCount(s.observations)})` : 'No project in this data folder yet.'
     return `Ferry's daemon is not running for ${s.dataDir}. Start it with "ferry daemon".\n${project}`
   }
   const lines = [
-    `Ferry's daemon is running (process ${s.pid}) for ${s.project?.name ?? '?'} — ${s.observations ?? '?'} observations${s.paused ? ', paused' : ''}.`,
+    `Ferry's daemon is running (process ${s.pid}) for ${s.project?.name ?? '?'} — ${observationCount(s.observations)}${s.paused ? ', paused' : ''}.`,
     `Inbox: ${s.inbox}`,
     `Drives: ${s.drives.length ? s.drives.map((d) => `${d.label} (${d.mountPoint})`).join(', ') : 'none'}`,
   ]
@@ -143,4 +143,8 @@ function describeStatus(s: StatusView): string {
   for (const j of s.jobs.filter((j) => j.state === 'running' || j.state === 'queued')) lines.push(`${j.state === 'running' ? 'Syncing' : 'Queued'}: ${j.path}`)
   if (s.lastSync) lines.push(`Last sync: ${s.lastSync.file} at ${s.lastSync.at} (received ${s.lastSync.report.received.versions}, sent ${s.lastSync.report.sent.versions})`)
   return lines.join('\n')
+}
+
+function observationCount(n: number | null): string {
+  return n === null ? '? observations' : `${n} observation${n === 1 ? '' : 's'}`
 }

@@ -90,10 +90,15 @@ function envLayer(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.FERRY_MEDIA_ROOTS) layer.mediaRoots = env.FERRY_MEDIA_ROOTS.split(path.delimiter).filter(Boolean)
   if (env.FERRY_TRAY !== undefined) layer.tray = envBool(env.FERRY_TRAY)
   if (env.FERRY_NOTIFICATIONS !== undefined) layer.notifications = envBool(env.FERRY_NOTIFICATIONS)
-  if (env.FERRY_POLL_MS) layer.pollMs = Number(env.FERRY_POLL_MS)
-  if (env.FERRY_INBOX_STABLE_MS) layer.inboxStableMs = Number(env.FERRY_INBOX_STABLE_MS)
+  if (env.FERRY_POLL_MS) layer.pollMs = envNumber(env.FERRY_POLL_MS)
+  if (env.FERRY_INBOX_STABLE_MS) layer.inboxStableMs = envNumber(env.FERRY_INBOX_STABLE_MS)
   if (env.FERRY_LOG_LEVEL) layer.logLevel = env.FERRY_LOG_LEVEL
   return layer
+}
+
+/** A whole number, or the text as given, so a bad value is reported as what it is ("received string", not "nan"). */
+function envNumber(value: string): number | string {
+  return /^\s*\d+\s*$/.test(value) ? Number(value) : value
 }
 
 function envBool(value: string): boolean | string {

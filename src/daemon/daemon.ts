@@ -87,7 +87,11 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { settings, log, engine } = this.deps
-    await mkdir(settings.inbox, { recursive: true })
+    await mkdir(settings.inbox, { recursive: true }).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw new FerryError('bad-input', `The inbox ${settings.inbox} is not a folder (a file is in the way). Give a folder with --inbox, or move that file away.`)
+      throw err
+    })
     this.inbox = new InboxWatcher(
       settings.inbox,
       settings.inboxStableMs,
@@ -100,6 +104,7 @@ export class Daemon {
       },
       (file) => this.events.emit('candidate', { path: file, drive: null }),
       log,
+      (file) => this.withdrawPrompt(file),
     )
     await this.driveWatcher.start()
     await this.inbox.start()
@@ -119,6 +124,15 @@ export class Daemon {
   async markHandled(file: string): Promise<void> {
     const signature = await fileSignature(file)
     if (signature) this.handled.set(file, signature)
+  }
+
+  /** A prompt whose file has gone (deleted from the inbox) goes too: there is nothing left to sync. */
+  private withdrawPrompt(file: string): void {
+    const prompt = this.prompts.forPath(file)
+    if (!prompt) return
+    this.prompts.remove(prompt.id)
+    this.log.info({ file }, `${path.basename(file)} left the inbox: its prompt is withdrawn`)
+    this.events.emit('prompt-removed', { prompt, reason: 'withdrawn' })
   }
 
   private prompt(id: string): Prompt {

@@ -31,7 +31,7 @@ export async function acquireDaemonLock(dataDir: string): Promise<DaemonLock> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
     const holder = await readLockPid(dataDir)
-    if (holder !== null && holder !== process.pid && isAlive(holder)) {
+    if (holder !== null && holder !== process.pid && isAlive(holder) && (await mayBeFerryDaemon(holder))) {
       throw new FerryError('busy', `Ferry's daemon is already running for ${dataDir} (process ${holder}). Use "ferry status" to talk to it.`)
     }
     // Stale (dead PID or unreadable): remove and try again.
@@ -54,4 +54,15 @@ export function isAlive(pid: number): boolean {
     // EPERM: it exists but belongs to someone else; still alive.
     return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
+}
+
+/**
+ * Whether a live process may be a Ferry daemon. After a crash and a reboot, the PID in a left-over lock can belong to
+ * any process; where the system shows a process's command line (Linux's /proc), one that is not `… daemon …` is not
+ * ours and its lock is stale. Elsewhere, or when it cannot be read, a live PID is taken to be a daemon.
+ */
+async function mayBeFerryDaemon(pid: number): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => null)
+  if (cmdline === null) return true
+  return cmdline.split('\0').includes('daemon')
 }

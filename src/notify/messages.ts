@@ -11,7 +11,11 @@ export function promptText(file: string, drive: string | null, project: string):
 export function syncedText(file: string, drive: string | null, report: SyncReport): { title: string; body: string } {
   const counts = `Received ${report.received.versions}, sent ${report.sent.versions}`
   if (drive) return { title: `${counts} — safe to remove ${drive}`, body: `${path.basename(file)} is up to date and written to the drive.` }
-  return { title: `${counts} — ${path.basename(file)} is ready`, body: `The file in the inbox now holds this computer's data too; send it back.` }
+  const sent = report.sent.versions + report.sent.blobs > 0
+  return {
+    title: `${counts} — ${path.basename(file)} is ready`,
+    body: sent ? `The file in the inbox now holds this computer's data too; send it back.` : `This computer took in what the file held; the file already had all of this computer's data.`,
+  }
 }
 
 export function createdText(file: string, drive: string | null, report: SyncReport): { title: string; body: string } {

@@ -167,7 +167,8 @@ export class Store {
     // A database without a project is an init that never finished (killed before its one transaction): made again.
     const kind = databaseKind(dataDir)
     if (kind === 'other') throw unreadableDatabase(dataDir)
-    if (kind === 'lmdb' && (await Store.holdsProject(dataDir))) throw alreadyHoldsProject(dataDir)
+    const held = kind === 'lmdb' ? await Store.projectIn(dataDir) : undefined
+    if (held) throw alreadyHoldsProject(dataDir, held)
     makeDataFolder(dataDir)
     const secret = project.secret ?? randomBytes(PROJECT_SECRET_BYTES)
     if (secret.length !== PROJECT_SECRET_BYTES) throw badInput('A project key must be 32 bytes.')
@@ -177,7 +178,8 @@ export class Store {
       const { privateDer } = generateDeviceKey()
       parts.meta.transactionSync(() => {
         // Looked at again under the lock: another init may have finished since the look above.
-        if (parts.meta.get('project') !== undefined) throw alreadyHoldsProject(dataDir)
+        const other = parts.meta.get('project') as ProjectRecord | undefined
+        if (other) throw alreadyHoldsProject(dataDir, { name: other.name, observations: (parts.meta.get('liveCount') as number | undefined) ?? 0 })
         parts.meta.putSync('deviceKey', privateDer)
         parts.meta.putSync('project', { secret, name: project.name } satisfies ProjectRecord)
         parts.meta.putSync('liveCount', 0)
@@ -191,10 +193,12 @@ export class Store {
     }
   }
 
-  private static async holdsProject(dataDir: string): Promise<boolean> {
+  /** The project a data folder holds, if any: its name and how many observations it has. */
+  private static async projectIn(dataDir: string): Promise<{ name: string; observations: number } | undefined> {
     const { env, meta } = Store.openEnv(dataDir, nodeDisk)
     try {
-      return meta.get('project') !== undefined
+      const project = meta.get('project') as ProjectRecord | undefined
+      return project && { name: project.name, observations: (meta.get('liveCount') as number | undefined) ?? 0 }
     } finally {
       await env.close()
     }
@@ -546,8 +550,11 @@ function makeDataFolder(dataDir: string): void {
   }
 }
 
-function alreadyHoldsProject(dataDir: string): FerryError {
-  return badInput(`${dataDir} already holds a Ferry project. Use another --data-dir to start or join a different one.`)
+function alreadyHoldsProject(dataDir: string, project: { name: string; observations: number }): FerryError {
+  // Often the daemon's own: started before joining, it made an empty project here. The way out is said in full.
+  return badInput(
+    `${dataDir} already holds the project “${project.name}” (${project.observations} observation${project.observations === 1 ? '' : 's'}). To start or join another one here, stop Ferry's daemon if it runs, move that folder away, and run the command again; or give another --data-dir.`,
+  )
 }
 
 /** LMDB's meta page magic (lmdb.h MDB_MAGIC), where a 64-bit build writes it: after the 16-byte page header, mm_magic. */

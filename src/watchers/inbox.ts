@@ -25,6 +25,8 @@ export class InboxWatcher {
     private readonly checks: InboxChecks,
     private readonly onReady: (file: string) => void,
     private readonly log: Logger,
+    /** A file left the inbox (deleted, moved away, renamed from a download's temporary name). */
+    private readonly onGone: (file: string) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -32,7 +34,10 @@ export class InboxWatcher {
     this.watcher = watcher
     watcher.on('add', (file) => this.schedule(file))
     watcher.on('change', (file) => this.schedule(file))
-    watcher.on('unlink', (file) => this.cancel(file))
+    watcher.on('unlink', (file) => {
+      this.cancel(file)
+      this.onGone(file)
+    })
     watcher.on('error', (err) => this.log.warn({ err }, 'inbox watcher error'))
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
   }

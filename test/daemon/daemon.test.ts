@@ -198,6 +198,17 @@ describe('Daemon inbox: a copy that goes on after it was offered', () => {
   })
 })
 
+describe('Daemon inbox: a file that leaves the inbox', () => {
+  it('takes its prompt with it', async () => {
+    const file = path.join(root, 'inbox', 'deleted.ferry')
+    await writeFile(file, fakeSyncFile('proj-1'))
+    await until(() => daemon.status().pending[0], 'inbox prompt')
+    await rm(file)
+    await until(() => daemon.status().pending.length === 0, 'the prompt withdrawn')
+    expect(prompter.withdrawn.length).toBeGreaterThan(0)
+  })
+})
+
 describe('Daemon pause', () => {
   it('while paused nothing is offered; resuming offers what arrived meanwhile', async () => {
     daemon.setPaused(true)
