@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { Logger } from 'pino'
 import { FerryError } from '../errors.js'
 import type { SyncProgress, SyncReport } from '../merge/types.js'
+import { incompleteText } from '../notify/messages.js'
 import type { Prompter } from '../notify/prompter.js'
 import type { Drive, DriveSource } from '../watchers/drive-source.js'
 import { DriveWatcher } from '../watchers/drive-watcher.js'
@@ -105,6 +106,7 @@ export class Daemon {
       (file) => this.events.emit('candidate', { path: file, drive: null }),
       log,
       (file) => this.withdrawPrompt(file),
+      (file) => this.events.emit('notice', incompleteText(file)),
     )
     await this.driveWatcher.start()
     await this.inbox.start()

@@ -24,6 +24,13 @@ export function createdText(file: string, drive: string | null, report: SyncRepo
   return { title: `Created ${path.basename(file)}${where}`, body: `It holds ${changes}. Saved at ${file}.` }
 }
 
+export function incompleteText(file: string): { title: string; body: string } {
+  return {
+    title: `${path.basename(file)} in the inbox is incomplete`,
+    body: `It stopped arriving before its end. If the copy or download has finished, the file was cut short: copy or download it again. Ferry has not changed it.`,
+  }
+}
+
 export function failedText(file: string, message: string): { title: string; body: string } {
   return { title: `Could not sync ${path.basename(file)}`, body: message }
 }

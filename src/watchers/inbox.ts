@@ -15,9 +15,17 @@ export interface InboxChecks {
  * when its size has not changed for `stableMs` AND the file itself says it is complete. Every write restarts the
  * wait; a file that is stable but incomplete waits for its next write.
  */
+/**
+ * A copy whose size has not moved for this many times the stable wait (a minute, by default) has stopped: if the file
+ * is still incomplete then, the person is told, once, rather than Ferry waiting for it silently for ever.
+ */
+const STALLED_AFTER_STABLE_WAITS = 60
+
 export class InboxWatcher {
   private watcher: FSWatcher | null = null
   private readonly timers = new Map<string, NodeJS.Timeout>()
+  private readonly stalledTimers = new Map<string, NodeJS.Timeout>()
+  private readonly toldStalled = new Set<string>()
 
   constructor(
     private readonly folder: string,
@@ -27,6 +35,8 @@ export class InboxWatcher {
     private readonly log: Logger,
     /** A file left the inbox (deleted, moved away, renamed from a download's temporary name). */
     private readonly onGone: (file: string) => void = () => undefined,
+    /** A sync file of this project that stopped arriving before its end: cut short, most likely. */
+    private readonly onStalled: (file: string) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -51,6 +61,8 @@ export class InboxWatcher {
   private cancel(file: string): void {
     clearTimeout(this.timers.get(file))
     this.timers.delete(file)
+    clearTimeout(this.stalledTimers.get(file))
+    this.stalledTimers.delete(file)
   }
 
   private schedule(file: string, lastSize?: number): void {
@@ -64,12 +76,16 @@ export class InboxWatcher {
     const size = await stat(file).then((s) => (s.isFile() ? s.size : -1)).catch(() => -1)
     if (size < 0) return
     // First look, or still growing: look again once the size has held for stableMs.
-    if (size !== lastSize) return this.schedule(file, size)
+    if (size !== lastSize) {
+      this.toldStalled.delete(file) // it moved: should it stop again, that is news
+      return this.schedule(file, size)
+    }
     try {
       if (!(await this.checks.isSyncFile(file))) return
       if (!(await this.checks.isReady(file))) {
         // Once per pause in the copy: the person can see in the log why nothing was offered yet.
         this.log.info({ file, size }, `${path.basename(file)} is still arriving in the inbox; waiting for the rest`)
+        this.watchForStall(file, size)
         return
       }
     } catch (err) {
@@ -79,9 +95,26 @@ export class InboxWatcher {
     this.onReady(file)
   }
 
+  /** Tells once that an incomplete file has not moved for a long while (a write restarts the wait, see cancel). */
+  private watchForStall(file: string, size: number): void {
+    if (this.toldStalled.has(file)) return
+    clearTimeout(this.stalledTimers.get(file))
+    const timer = setTimeout(async () => {
+      this.stalledTimers.delete(file)
+      const now = await stat(file).then((s) => s.size).catch(() => -1)
+      if (now !== size || (await this.checks.isReady(file).catch(() => false))) return
+      this.toldStalled.add(file)
+      this.log.warn({ file, size }, `${path.basename(file)} stopped arriving in the inbox before its end`)
+      this.onStalled(file)
+    }, this.stableMs * STALLED_AFTER_STABLE_WAITS)
+    this.stalledTimers.set(file, timer)
+  }
+
   async stop(): Promise<void> {
     for (const timer of this.timers.values()) clearTimeout(timer)
     this.timers.clear()
+    for (const timer of this.stalledTimers.values()) clearTimeout(timer)
+    this.stalledTimers.clear()
     await this.watcher?.close()
   }
 }

@@ -198,6 +198,18 @@ describe('Daemon inbox: a copy that goes on after it was offered', () => {
   })
 })
 
+describe('Daemon inbox: a copy that stopped before its end', () => {
+  it('is reported once, as incomplete, and never offered', async () => {
+    const file = path.join(root, 'inbox', 'cut-short.ferry')
+    await writeFile(file, fakeSyncFile('proj-1', false))
+    // 60 stable waits of 50 ms: three seconds without a change.
+    const notice = await until(() => prompter.notices.find((n) => n.title === 'cut-short.ferry in the inbox is incomplete'), 'the notice', 10_000)
+    expect(notice.body).toMatch(/stopped arriving before its end/)
+    expect(daemon.status().pending).toEqual([])
+    expect(prompter.notices.filter((n) => n.title.startsWith('cut-short.ferry')).length).toBe(1)
+  })
+})
+
 describe('Daemon inbox: a file that leaves the inbox', () => {
   it('takes its prompt with it', async () => {
     const file = path.join(root, 'inbox', 'deleted.ferry')
