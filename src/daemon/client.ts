@@ -1,7 +1,7 @@
 import net from 'node:net'
 import path from 'node:path'
 import readline from 'node:readline'
-import { FerryError, type FerryErrorKind } from '../errors.js'
+import { ExitCode, FerryError, type FerryErrorKind } from '../errors.js'
 import type { SyncProgress, SyncReport } from '../merge/types.js'
 import { socketPath, type Reply, type Request } from './protocol.js'
 
@@ -27,7 +27,8 @@ export function requestDaemon(dataDir: string, request: Request, onProgress?: (p
       const noDaemon = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'].includes(err.code ?? '')
       finish(() => reject(noDaemon ? new NoDaemon(err.message) : err))
     })
-    socket.once('close', () => finish(() => reject(new FerryError('io', 'Ferry\'s daemon stopped before it answered. Try again.'))))
+    // Not the drive's fault (exit 5): the daemon itself ended, which it never should mid-request (exit 1).
+    socket.once('close', () => finish(() => reject(new FerryError('io', "Ferry's daemon stopped before it answered (its log says why). Nothing was lost: start it again, then try again.", { exitCode: ExitCode.unexpected }))))
     const lines = readline.createInterface({ input: socket })
     // readline re-emits the socket's errors; they are handled above.
     lines.on('error', () => undefined)

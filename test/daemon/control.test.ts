@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -51,6 +52,19 @@ describe('control channel (real Unix socket)', () => {
     const err = await requestDaemon(dataDir, { cmd: 'accept', id: 'p1' }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(FerryError)
     expect(err).toMatchObject({ kind: 'other-project', exitCode: 3, message: 'field.ferry belongs to another project.' })
+  })
+
+  it('a daemon that ends mid-request is an unexpected failure (exit 1), not a failed drive', async () => {
+    // A daemon that takes the request and dies: the connection closes with no answer.
+    const dying = net.createServer((socket) => socket.once('data', () => socket.destroy()))
+    await new Promise<void>((resolve) => dying.listen(socketPath(dataDir), resolve))
+    try {
+      const failed = await requestDaemon(dataDir, { cmd: 'status' }).catch((err: unknown) => err)
+      expect(failed).toBeInstanceOf(FerryError)
+      expect(failed).toMatchObject({ exitCode: 1, message: expect.stringMatching(/daemon stopped before it answered/) })
+    } finally {
+      await new Promise((resolve) => dying.close(resolve))
+    }
   })
 
   it('removes its socket when stopped, so the next client sees no daemon', async () => {
