@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ferryOk } from './helpers/cli.js'
@@ -70,5 +70,32 @@ describe('import of documents this device already holds', () => {
     expect(result).toMatchObject({ imported: 1, alreadyHere: 0 })
     const [doc] = JSON.parse(ferryOk(['--data-dir', data, '--json', 'list'])) as Listed[]
     expect(doc!.tags.state).toBe('changed by hand')
+  })
+
+  it('a GeoJSON export imported again writes nothing; changed in the file, it keeps what GeoJSON cannot carry', () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const photo = path.join(root, 'photo.bin')
+    writeFileSync(photo, 'not really a photo')
+    const docId = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--tag', 'state=old', '--photo', photo]).trim()
+    const geojson = path.join(root, 'export.geojson')
+    ferryOk(['--data-dir', data, 'export', '--format', 'geojson', geojson])
+    const show = () => JSON.parse(ferryOk(['--data-dir', data, 'show', docId])) as { versionId: string; lat: number; tags: Record<string, unknown>; attachments: unknown[] }
+    const before = show()
+
+    expect(JSON.parse(ferryOk(['--data-dir', data, '--json', 'import', geojson]))).toMatchObject({ imported: 0, alreadyHere: 1 })
+    expect(show().versionId).toBe(before.versionId)
+
+    const collection = JSON.parse(readFileSync(geojson, 'utf8')) as { features: Array<{ geometry: { coordinates: number[] }; properties: Record<string, unknown> }> }
+    collection.features[0]!.properties.state = 'moved'
+    collection.features[0]!.geometry.coordinates = [2.5, 1.5]
+    const changed = path.join(root, 'changed.geojson')
+    writeFileSync(changed, JSON.stringify(collection))
+    expect(JSON.parse(ferryOk(['--data-dir', data, '--json', 'import', changed]))).toMatchObject({ imported: 1 })
+    const after = show()
+    expect(after).toMatchObject({ lat: 1.5, tags: { state: 'moved' } })
+    expect(after.attachments).toEqual(before.attachments)
+    expect(after.attachments).toHaveLength(1)
   })
 })

@@ -18,8 +18,12 @@ export interface ImportPlan {
   changes(): Iterable<ImportChange>
 }
 
-/** A document to write; a CoMapeo document also names the version it was exported from. */
-export type ImportChange = LocalChange & { docId: string; versionId?: string }
+/**
+ * A document to write; a CoMapeo document also names the version it was exported from. A GeoJSON feature carries
+ * only a position and tags (`partial`): written over an observation held here, it keeps the rest (attachments,
+ * metadata, preset).
+ */
+export type ImportChange = LocalChange & { docId: string; versionId?: string; partial?: boolean }
 
 /** Called now and then while the documents are checked, and again while they are written (the count so far). */
 export type ImportProgress = (phase: 'checking' | 'writing', done: number, total: number) => void
@@ -127,6 +131,7 @@ function fromFeature(feature: unknown, index: number, name: string, schema: Coma
     createdAt: typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) ? createdAt : now,
     updatedAt: typeof updatedAt === 'string' && !Number.isNaN(Date.parse(updatedAt)) ? updatedAt : now,
     value,
+    partial: true,
   }
 }
 

@@ -41,7 +41,8 @@ export function registerImportExportCommands(program: Command): void {
             let alreadyHere = 0
             let older = 0
             const changes = (function* () {
-              for (const change of plan.changes()) {
+              for (const given of plan.changes()) {
+                const change = completed(store, given)
                 const held = heldAs(store, change)
                 if (held === 'current') alreadyHere++
                 else if (held === 'older' && !opts.restore) older++
@@ -154,6 +155,19 @@ function isEarlierExport(head: Buffer): boolean {
   const text = head.toString('utf8')
   const first = text.trimStart()[0]
   return (first === undefined || first === '[' || first === '{') && !/"format"\s*:\s*"ferry-project"/.test(text)
+}
+
+/**
+ * A GeoJSON feature over an observation held here keeps what GeoJSON cannot carry (attachments, metadata, preset),
+ * taking its position and tags from the feature; the same position and tags again are no change at all.
+ */
+function completed(store: Store, change: ImportChange): ImportChange {
+  if (!change.partial) return change
+  const current = store.heads(change.docId)[0]
+  if (!current || current.deleted) return change
+  const { lat, lon, tags } = change.value
+  const value = { ...current.value, ...(lat !== undefined ? { lat, lon } : {}), tags }
+  return { ...change, value, ...(isDeepStrictEqual(value, current.value) ? { versionId: current.versionId } : {}) }
 }
 
 /**
