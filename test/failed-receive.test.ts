@@ -6,6 +6,7 @@ import { FaultyDisk } from '../src/fs/faulty-disk.js'
 import { nodeDisk } from '../src/fs/node-disk.js'
 import { createSyncFile, syncWithFile } from '../src/merge/merge.js'
 import { salvageSyncFile } from '../src/merge/salvage.js'
+import { lockSyncFile } from '../src/merge/sync-file-lock.js'
 import { ChunkKind, FRAME_BYTES } from '../src/syncfile/format.js'
 import type { BlobRecord } from '../src/store/blob-record.js'
 import { Store } from '../src/store/store.js'
@@ -127,5 +128,27 @@ describe('a sync whose file cannot be written after it received', () => {
     expect(faulty.countObservations()).toBe(2)
     // The file is as it was, or ends with a cut-off append the next sync removes: its commit is the old one.
     expect(readFileSync(file).subarray(0, before.length).equals(before)).toBe(true)
+  })
+})
+
+describe('two syncs of one sync file at once, from two data folders', () => {
+  it('the second waits its turn ("busy"), so neither writes over the other', async () => {
+    const [a, b] = await devices(2)
+    await a!.writeLocal([{ value: { schemaName: 'observation', lat: 1, lon: 2, tags: {}, attachments: [] } }])
+    await b!.writeLocal([{ value: { schemaName: 'observation', lat: 3, lon: 4, tags: {}, attachments: [] } }])
+    const file = path.join(tempDir(), 'shared.ferry')
+    await createSyncFile(a!, file)
+    const before = readFileSync(file)
+    // A's sync of the file in progress (its lock on the file, as syncWithFile takes it).
+    const aSyncing = lockSyncFile(file)
+    try {
+      await expect(syncWithFile(b!, file)).rejects.toMatchObject({ kind: 'busy', message: expect.stringMatching(/a sync is already running/) })
+      expect(readFileSync(file).equals(before)).toBe(true)
+      expect(b!.countObservations()).toBe(1)
+    } finally {
+      aSyncing.release()
+    }
+    await syncWithFile(b!, file)
+    expect(b!.countObservations()).toBe(2)
   })
 })

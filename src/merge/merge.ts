@@ -9,6 +9,7 @@ import { newHeader, type FileHeader } from '../syncfile/header.js'
 import { SyncFileReader, type FileState } from '../syncfile/reader.js'
 import { SegmentWriter } from '../syncfile/writer.js'
 import { MAX_NAME_BYTES } from '../fs/output-path.js'
+import { lockSyncFile } from './sync-file-lock.js'
 import type { BlobSink } from './blob-assembly.js'
 import { walkSegment } from './segment-walk.js'
 import { checkRoom } from './room.js'
@@ -35,23 +36,33 @@ import { monotonicMs } from '../monotonic.js'
 export async function syncWithFile(store: Store, filePath: string, opts: SyncOptions = {}): Promise<SyncReport> {
   const started = monotonicMs()
   return store.exclusive(async () => {
-    const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
-    let received: TransferCounts
-    let state: FileState
+    const fileLock = lockSyncFile(filePath)
     try {
-      state = await reader.state()
-      // Only a clean interrupted write may be cut off by the next append. Anything else after the last valid
-      // commit might be committed data whose footer was damaged: refuse rather than risk cutting it.
-      if (state.tail.state === 'damaged') throw reader.damagedTail(state)
-      received = await receive(store, reader, state, opts)
+      return await syncLocked(store, filePath, opts, started)
     } finally {
-      await reader.close()
+      fileLock.release()
     }
-    opts.log?.debug({ file: filePath, commits: state.commits.length, tail: state.tail.state, ...received, ms: Math.round(monotonicMs() - started) }, 'received from sync file')
-    const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts).catch((err: unknown) => Promise.reject(afterReceiving(err, received)))
-    opts.log?.debug({ file: filePath, ...sent, ms: Math.round(monotonicMs() - started) }, 'sent to sync file')
-    return { file: filePath, received, sent, ms: Math.round(monotonicMs() - started) }
   }, 'sync')
+}
+
+/** syncWithFile, holding both the data folder's lock and the file's. */
+async function syncLocked(store: Store, filePath: string, opts: SyncOptions, started: number): Promise<SyncReport> {
+  const reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
+  let received: TransferCounts
+  let state: FileState
+  try {
+    state = await reader.state()
+    // Only a clean interrupted write may be cut off by the next append. Anything else after the last valid
+    // commit might be committed data whose footer was damaged: refuse rather than risk cutting it.
+    if (state.tail.state === 'damaged') throw reader.damagedTail(state)
+    received = await receive(store, reader, state, opts)
+  } finally {
+    await reader.close()
+  }
+  opts.log?.debug({ file: filePath, commits: state.commits.length, tail: state.tail.state, ...received, ms: Math.round(monotonicMs() - started) }, 'received from sync file')
+  const sent = await send(store, filePath, reader.header, state, mediaPolicyOf(state), opts).catch((err: unknown) => Promise.reject(afterReceiving(err, received)))
+  opts.log?.debug({ file: filePath, ...sent, ms: Math.round(monotonicMs() - started) }, 'sent to sync file')
+  return { file: filePath, received, sent, ms: Math.round(monotonicMs() - started) }
 }
 
 /**
