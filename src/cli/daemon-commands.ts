@@ -41,9 +41,10 @@ export function registerDaemonCommands(program: Command): void {
     .command('accept')
     .argument('<id>', 'prompt id shown by "ferry status"')
     .description('sync a pending file now')
-    .action(async (id: string, _opts: unknown, cmd: Command) => {
+    .option('--always', 'and from now on sync this drive unasked whenever it is plugged in (the tray\'s "Always for this drive")')
+    .action(async (id: string, opts: { always?: boolean }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOpts>()
-      const report = (await ask(resolveDataDir(global.dataDir), { cmd: 'accept', id })) as SyncReport
+      const report = (await ask(resolveDataDir(global.dataDir), { cmd: opts.always ? 'always' : 'accept', id })) as SyncReport
       console.log(global.json ? JSON.stringify(report) : `Received ${report.received.versions}, sent ${report.sent.versions} — ${report.file} is up to date.`)
     })
 

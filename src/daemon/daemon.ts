@@ -247,6 +247,8 @@ export class Daemon {
         return this.status()
       case 'accept':
         return this.accept(request.id)
+      case 'always':
+        return this.always(request.id)
       case 'dismiss':
         await this.dismiss(request.id)
         return { dismissed: request.id }

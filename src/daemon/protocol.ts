@@ -12,6 +12,7 @@ import type { Prompt } from './prompts.js'
 export type Request =
   | { cmd: 'status' }
   | { cmd: 'accept'; id: string }
+  | { cmd: 'always'; id: string }
   | { cmd: 'dismiss'; id: string }
   | { cmd: 'sync'; path: string }
   | { cmd: 'create'; path: string }

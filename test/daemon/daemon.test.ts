@@ -115,6 +115,14 @@ describe('Daemon with a drive', () => {
     expect(prompter.asked.length).toBe(askedBefore)
   })
 
+  it('"Always for this drive" from the command line (ferry accept ID --always), as from the tray', async () => {
+    drives.set([kingston])
+    const prompt = await until(() => daemon.status().pending[0], 'a prompt')
+    await daemon.handle({ cmd: 'always', id: prompt.id }, () => undefined)
+    expect(engine.synced).toEqual([prompt.path])
+    expect(daemon.deps.always.has(kingston.id)).toBe(true)
+  })
+
   it('removing the drive withdraws its prompts', async () => {
     drives.set([kingston])
     await until(() => daemon.status().pending.length === 2, 'prompts')
