@@ -44,8 +44,9 @@ export function registerDaemonCommands(program: Command): void {
     .option('--always', 'and from now on sync this drive unasked whenever it is plugged in (the tray\'s "Always for this drive")')
     .action(async (id: string, opts: { always?: boolean }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOpts>()
-      const report = (await ask(resolveDataDir(global.dataDir), { cmd: opts.always ? 'always' : 'accept', id })) as SyncReport
-      console.log(global.json ? JSON.stringify(report) : `Received ${report.received.versions}, sent ${report.sent.versions} — ${report.file} is up to date.`)
+      const report = (await ask(resolveDataDir(global.dataDir), { cmd: opts.always ? 'always' : 'accept', id })) as SyncReport & { drive?: string | null }
+      const removable = report.drive ? ` The file is saved: it is safe to remove ${report.drive}.` : ''
+      console.log(global.json ? JSON.stringify(report) : `Received ${report.received.versions}, sent ${report.sent.versions} — ${report.file} is up to date.${removable}`)
     })
 
   program

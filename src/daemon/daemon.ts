@@ -245,10 +245,12 @@ export class Daemon {
     switch (request.cmd) {
       case 'status':
         return this.status()
+      // With the prompt's drive, so the command line can say when it is safe to remove, as the notification does.
       case 'accept':
-        return this.accept(request.id)
-      case 'always':
-        return this.always(request.id)
+      case 'always': {
+        const { drive } = this.prompt(request.id)
+        return { ...(await (request.cmd === 'accept' ? this.accept(request.id) : this.always(request.id))), drive }
+      }
       case 'dismiss':
         await this.dismiss(request.id)
         return { dismissed: request.id }

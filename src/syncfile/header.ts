@@ -48,7 +48,7 @@ export function parseHeader(bytes: Buffer, name: string): FileHeader {
     throw new FerryError('damaged', `${name} is not a Ferry sync file (or its beginning is damaged). Check that you picked the right file.`)
   }
   if (bytes.length < HEADER_BYTES) {
-    throw new FerryError('damaged', `${name} is cut short: it ends inside its header. Copy it again from the drive or email it again.`)
+    throw new FerryError('damaged', `${name} is cut short: it ends inside its header. Copy it again from where it came from (the other computer, the email), or ask for it again.`)
   }
   const formatVersion = bytes.readUInt16BE(OFFSET_VERSION)
   if (formatVersion > FORMAT_VERSION) {

@@ -253,7 +253,7 @@ export class SyncFileReader {
   damagedTail(state: FileState, intact?: { versions: number; blobs: number }): FerryError {
     if (state.tail.state !== 'damaged') throw new Error('the tail is not damaged')
     if (state.commits.length === 0 && state.tail.reason === CUT_SHORT) {
-      return damaged(`${this.name} is cut short: it ends before its first commit (was the copy interrupted?), so none of it can be synced. Nothing was changed. Copy it again from the drive, or ask for it again.`)
+      return damaged(`${this.name} is cut short: it ends before its first commit (was the copy interrupted?), so none of it can be synced. Nothing was changed. Copy it again from where it came from (the other computer, the email), or ask for it again.`)
     }
     const before = intact ? ` Everything before them is intact (records: ${intact.versions}, photos: ${intact.blobs}).` : ''
     return damaged(

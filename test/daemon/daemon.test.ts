@@ -118,7 +118,9 @@ describe('Daemon with a drive', () => {
   it('"Always for this drive" from the command line (ferry accept ID --always), as from the tray', async () => {
     drives.set([kingston])
     const prompt = await until(() => daemon.status().pending[0], 'a prompt')
-    await daemon.handle({ cmd: 'always', id: prompt.id }, () => undefined)
+    const result = await daemon.handle({ cmd: 'always', id: prompt.id }, () => undefined)
+    // With its drive, so `ferry accept` can say when it is safe to remove it.
+    expect(result).toMatchObject({ file: prompt.path, drive: 'KINGSTON' })
     expect(engine.synced).toEqual([prompt.path])
     expect(daemon.deps.always.has(kingston.id)).toBe(true)
   })

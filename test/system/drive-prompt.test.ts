@@ -86,8 +86,9 @@ describe.skipIf(skipUnless(prereqs))('plugging in a USB drive (ext4 and exFAT lo
 
     await drives.plug(drive)
     const prompt = await until(async () => (await daemon.status()).pending.find((p) => p.drive === 'FIELDSTICK'), 'a prompt again')
-    const report = await ferryJson<{ received: { versions: number } }>(['--data-dir', team.home, 'accept', prompt.id], team.env)
+    const report = await ferryJson<{ received: { versions: number }; drive: string }>(['--data-dir', team.home, 'accept', prompt.id], team.env)
     expect(report.received.versions).toBe(1)
+    expect(report.drive).toBe('FIELDSTICK')
     expect(await seenBy(team.home, team.env)).toEqual(['home', 'mate', 'mate-again'])
     await notified('safe to remove FIELDSTICK')
     await drives.unplug(drive)
