@@ -1,14 +1,19 @@
-import { statSync } from 'node:fs'
+import { statSync, type Stats } from 'node:fs'
 
 /**
- * Whether `p` is a folder: false when it is anything else or cannot be looked at (missing, a path through a file,
- * no permission), so a check made only to say "that is a folder" never fails a command that would report those
- * itself when it opens the path.
+ * What stat says about `p`, or nothing when it cannot say (missing, a path through a file, a link loop, no
+ * permission). For checks made only to give a plain answer ("that is a folder", "that is a pipe"): they never fail a
+ * command that would report those problems itself when it opens the path.
  */
-export function isFolder(p: string): boolean {
+export function statOrNothing(p: string): Stats | undefined {
   try {
-    return statSync(p, { throwIfNoEntry: false })?.isDirectory() === true
+    return statSync(p, { throwIfNoEntry: false })
   } catch {
-    return false
+    return undefined
   }
+}
+
+/** Whether `p` is a folder: false when it is anything else or cannot be looked at (see statOrNothing). */
+export function isFolder(p: string): boolean {
+  return statOrNothing(p)?.isDirectory() === true
 }

@@ -1,7 +1,7 @@
-import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync, realpathSync } from 'node:fs'
 import path from 'node:path'
 import { badInput } from '../errors.js'
-import { isFolder } from './is-folder.js'
+import { isFolder, statOrNothing } from './is-folder.js'
 
 /**
  * Longest file name (in bytes) a command may be given: files are written under a temporary name,
@@ -41,7 +41,7 @@ export function checkOutputPath(file: string, rules: OutputPathRules): void {
     throw badInput(`The name ${path.basename(file).slice(0, 40)}… is too long (at most ${MAX_NAME_BYTES} bytes). Choose a shorter name.`)
   }
   if (isInside(dir, rules.dataDir)) throw badInput(`${file} is inside Ferry's data folder (${rules.dataDir}). Choose a place outside it.`)
-  if (isFile(file) && !mayReplace(file, rules)) {
+  if (statOrNothing(file)?.isFile() && !mayReplace(file, rules)) {
     throw badInput(`${file} already exists${rules.replaceable ? ` and is not ${rules.replaceable}` : ''}. Choose another name, or move that file away first.`)
   }
 }
@@ -70,14 +70,5 @@ function mayReplace(file: string, rules: OutputPathRules): boolean {
     return false
   } finally {
     if (fd !== undefined) closeSync(fd)
-  }
-}
-
-/** Whether a regular file is there; false when stat cannot say (a loop, a path through a file): the write reports it. */
-function isFile(file: string): boolean {
-  try {
-    return statSync(file, { throwIfNoEntry: false })?.isFile() === true
-  } catch {
-    return false
   }
 }

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
-import { statSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { damaged, diskError, FerryError } from '../errors.js'
 import type { Disk, DiskFile } from '../fs/disk.js'
-import { isFolder } from '../fs/is-folder.js'
+import { statOrNothing } from '../fs/is-folder.js'
 import { ChunkCipher } from './chunk-crypto.js'
 import { decodeCommit, type Commit } from './commit.js'
 import { FOOTER_BYTES, FOOTER_MAGIC, FRAME_BYTES, HEADER_BYTES, isChunkKind, MAX_CIPHERTEXT, ChunkKind, OFFSET_PROJECT_ID, TAG_BYTES, hashChunkDigest } from './format.js'
@@ -291,11 +290,11 @@ async function readFully(file: DiskFile, buffer: Buffer, position: number, fileP
  * and fails only at the first read (EISDIR), which would otherwise read as a failing drive.
  */
 export function refuseFolder(filePath: string): void {
-  if (isFolder(filePath)) {
+  // One look before opening: a pipe would make the open wait, forever, for a writer.
+  const stats = statOrNothing(filePath)
+  if (stats?.isDirectory()) {
     throw new FerryError('bad-input', `${filePath} is a folder, not a sync file. Give the sync file's own name, such as ${path.join(filePath, 'field.ferry')}.`)
   }
-  // A pipe (or a socket) is looked at before it is opened: opening a pipe waits, forever, for a writer.
-  const stats = statOrNothing(filePath)
   if (stats && (stats.isFIFO() || stats.isSocket())) {
     throw new FerryError('bad-input', `${filePath} is a pipe, not a sync file. Give the sync file itself (a sync file is read and written in place).`)
   }
@@ -320,13 +319,4 @@ export async function isOursWithDamagedId(file: DiskFile, filePath: string, size
   await readFully(file, body, HEADER_BYTES + FRAME_BYTES, filePath)
   const header = parseHeader(rebuilt, '')
   return new ChunkCipher(secret, header).open(frame, body, HEADER_BYTES) !== undefined
-}
-
-/** What stat says, or nothing when it cannot say (missing, a path through a file, a loop): opening reports those. */
-function statOrNothing(filePath: string): Stats | undefined {
-  try {
-    return statSync(filePath, { throwIfNoEntry: false })
-  } catch {
-    return undefined
-  }
 }
