@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import type { Database, RootDatabase, RootDatabaseOptions, RootDatabaseOptionsWithPath } from 'lmdb'
@@ -19,6 +19,7 @@ import { envelopeHash, openEnvelope, parseVersionId, sealVersion, type Version, 
 import { VersionFiles } from './version-files.js'
 import { VersionLog } from './version-log.js'
 import { commitFailuresSoFar, ignoreOrphanedCommitFailures, storeWriteError, unlessCommitFails } from './lmdb-failures.js'
+import { lmdbFileKind, type LmdbFileKind } from './lmdb-file-check.js'
 import { acquireWriterLock } from './writer-lock.js'
 
 export type { ClockEntry } from './incoming-stage.js'
@@ -142,7 +143,7 @@ export class Store {
       if (opts.create) return Store.create(dataDir, { name: DEFAULT_PROJECT_NAME }, opts)
       throw new FerryError('not-initialised', `There is no Ferry project in ${dataDir}. Run \`ferry init\` to start one or \`ferry init --join FILE\` to join one.`)
     }
-    if (databaseKind(dataDir) === 'other') throw unreadableDatabase(dataDir)
+    refuseUnreadable(dataDir, databaseKind(dataDir))
     const store = Store.openEnv(dataDir, opts.disk ?? nodeDisk)
     if (store.meta.get('project') === undefined) {
       await store.env.close()
@@ -166,7 +167,7 @@ export class Store {
   static async create(dataDir: string, project: { name: string; secret?: Buffer }, opts: { disk?: Disk } = {}): Promise<Store> {
     // A database without a project is an init that never finished (killed before its one transaction): made again.
     const kind = databaseKind(dataDir)
-    if (kind === 'other') throw unreadableDatabase(dataDir)
+    refuseUnreadable(dataDir, kind)
     const held = kind === 'lmdb' ? await Store.projectIn(dataDir) : undefined
     if (held) throw alreadyHoldsProject(dataDir, held)
     makeDataFolder(dataDir)
@@ -557,36 +558,33 @@ function alreadyHoldsProject(dataDir: string, project: { name: string; observati
   )
 }
 
-/** LMDB's meta page magic (lmdb.h MDB_MAGIC), where a 64-bit build writes it: after the 16-byte page header, mm_magic. */
-const LMDB_MAGIC = 0xbeefc0de
-const LMDB_MAGIC_AT = 24
+type DatabaseKind = 'missing' | LmdbFileKind
 
 /**
- * What the data folder's database file is, looked at before LMDB opens it: LMDB trusts its file, and opening one that
- * is not an LMDB environment (a file copied over it, garbage) crashes the process. 'empty': made but never written
- * (an init killed at once); 'lmdb': an environment (with or without a project in it); 'other': anything else.
+ * What the data folder's database file is, looked at before LMDB opens it (lmdb-file-check.ts): 'empty': made but
+ * never written (an init killed at once); 'lmdb': an environment (with or without a project in it); 'cut-short' and
+ * 'other': one LMDB would crash on.
  */
-function databaseKind(dataDir: string): 'missing' | 'empty' | 'lmdb' | 'other' {
-  let fd: number | undefined
+function databaseKind(dataDir: string): DatabaseKind {
   try {
-    fd = openSync(path.join(dataDir, DB_FILE), 'r')
-    const head = Buffer.alloc(LMDB_MAGIC_AT + 4)
-    const read = readSync(fd, head, 0, head.length, 0)
-    if (read === 0) return 'empty'
-    return read === head.length && head.readUInt32LE(LMDB_MAGIC_AT) === LMDB_MAGIC ? 'lmdb' : 'other'
+    return lmdbFileKind(path.join(dataDir, DB_FILE))
   } catch (err) {
     // No database there: the folder is missing, or is not a folder (which making it reports in words).
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing'
     throw diskError(err, dataDir)
-  } finally {
-    if (fd !== undefined) closeSync(fd)
   }
 }
 
-function unreadableDatabase(dataDir: string): FerryError {
+/** Refuses a database LMDB cannot be trusted to open. */
+function refuseUnreadable(dataDir: string, kind: DatabaseKind): void {
+  if (kind === 'other') throw unreadableDatabase(dataDir, 'it is damaged, or another file was put in its place')
+  if (kind === 'cut-short') throw unreadableDatabase(dataDir, 'it is cut short, as a copy that stopped part way or a disk that filled would leave it')
+}
+
+function unreadableDatabase(dataDir: string, why: string): FerryError {
   return new FerryError(
     'io',
-    `The database in ${dataDir} (${DB_FILE}) is not one Ferry can read: it is damaged, or another file was put in its place. Nothing was changed. Restore the data folder from a backup, or move it away and start again (ferry init --join, then sync with a teammate's file).`,
+    `The database in ${dataDir} (${DB_FILE}) is not one Ferry can read: ${why}. Nothing was changed. Restore the data folder from a backup, or move it away and start again (ferry init --join, then sync with a teammate's file).`,
   )
 }
