@@ -23,6 +23,7 @@ export type FerryErrorKind =
   | 'other-project'
   | 'damaged'
   | 'newer-format'
+  | 'forked-history'
   | 'disk-full'
   | 'too-large'
   | 'read-only'
@@ -37,6 +38,8 @@ const exitCodeOfKind: Record<FerryErrorKind, ExitCode> = {
   'other-project': ExitCode.otherProject,
   damaged: ExitCode.damagedFile,
   'newer-format': ExitCode.damagedFile,
+  // Not damage, but a file this computer cannot sync with as it stands (merge/history-tips.ts): the same code.
+  'forked-history': ExitCode.damagedFile,
   'disk-full': ExitCode.diskFailed,
   'too-large': ExitCode.diskFailed,
   'read-only': ExitCode.diskFailed,

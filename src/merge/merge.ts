@@ -17,6 +17,7 @@ import { planSend, writeSegment } from './send-plan.js'
 import type { CreateOptions, MediaPolicy, SyncOptions, SyncProgress, SyncReport, TransferCounts } from './types.js'
 import { collectDeadBuffers, COLLECT_EVERY_BYTES } from './dead-buffers.js'
 import { ChainTips } from './chain-tips.js'
+import { forkedDevice, forkedHistoryError, tipsAfterSend } from './history-tips.js'
 import { MergeThreads } from './merge-threads.js'
 import type { BlobRecord } from '../store/blob-record.js'
 import { describeProject } from './describe-project.js'
@@ -55,6 +56,8 @@ async function syncLocked(store: Store, filePath: string, opts: SyncOptions, sta
     // Only a clean interrupted write may be cut off by the next append. Anything else after the last valid
     // commit might be committed data whose footer was damaged: refuse rather than risk cutting it.
     if (state.tail.state === 'damaged') throw reader.damagedTail(state)
+    const forked = forkedDevice(store, state.commits)
+    if (forked) throw forkedHistoryError(store, reader.name, forked)
     received = await receive(store, reader, state, opts)
   } finally {
     await reader.close()
@@ -75,7 +78,7 @@ export async function syncWouldChange(store: Store, filePath: string): Promise<b
   try {
     reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
     const state = await reader.state()
-    if (state.tail.state !== 'clean') return true
+    if (state.tail.state !== 'clean' || forkedDevice(store, state.commits)) return true
     if (segmentsNeeded(store, state.commits, store.clock()).length > 0) return true
     return !planSend(store, state.commits.at(-1)?.clock ?? new Map(), state.commits, mediaPolicyOf(state)).isEmpty
   } catch {
@@ -304,6 +307,7 @@ async function send(
       n: (last?.n ?? 0) + 1,
       prev: last?.offset ?? null,
       clock: plan.newClock,
+      tips: tipsAfterSend(store, plan.newClock, state.commits),
       blobs: plan.blobs,
       totals: {
         versions: (last?.totals.versions ?? 0) + plan.versionCount,

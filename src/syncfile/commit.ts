@@ -21,6 +21,13 @@ export interface Commit {
   segmentStart: number
   segmentHash: Buffer
   clock: Map<string, number>
+  /**
+   * Per device, the SHA-256 of the newest envelope the file holds (the one `clock` names), for the devices whose
+   * newest envelope the writer knew. A reader compares them with its own: a data folder restored from a backup
+   * writes again under record numbers it had already used, and only the hashes tell the two histories apart.
+   * Files written before tips existed have none: an empty map.
+   */
+  tips: Map<string, Buffer>
   /** Blobs whose chunks are in this commit's segment (a preview or thumbnail names its original). */
   blobs: BlobRecord[]
   totals: { versions: number; blobs: number; blobBytes: number }
@@ -29,7 +36,8 @@ export interface Commit {
   at: string
 }
 
-export type CommitFields = Omit<Commit, 'offset'>
+/** What a writer gives: `tips` may be left out (a commit without them reads as one from before they existed). */
+export type CommitFields = Omit<Commit, 'offset' | 'tips'> & { tips?: Map<string, Buffer> }
 
 /** Offset just past a commit's footer: where the next segment starts. */
 export function commitEnd(commit: Commit, chunkLength: number): number {
@@ -43,6 +51,7 @@ export function encodeCommit(c: CommitFields): Buffer {
     segmentStart: c.segmentStart,
     segmentHash: c.segmentHash,
     clock: [...c.clock].sort(([a], [b]) => (a < b ? -1 : 1)).map(([device, seq]) => [Buffer.from(device, 'hex'), seq]),
+    ...(c.tips?.size ? { tips: [...c.tips].sort(([a], [b]) => (a < b ? -1 : 1)).map(([device, hash]) => [Buffer.from(device, 'hex'), hash]) } : {}),
     blobs: c.blobs.map((b) => (b.variant && b.of ? [Buffer.from(b.hash, 'hex'), b.size, VARIANT_CODES[b.variant], Buffer.from(b.of, 'hex')] : [Buffer.from(b.hash, 'hex'), b.size])),
     totals: c.totals,
     media: c.media,
@@ -71,6 +80,15 @@ export function decodeCommit(plaintext: Buffer, offset: number): Commit | undefi
     if (!Array.isArray(entry) || !isBytes32(entry[0]) || !isCount(entry[1]) || entry[1] < 1) return undefined
     clock.set(hex(entry[0]), entry[1])
   }
+  // Optional: commits written before tips existed have none.
+  const tips = new Map<string, Buffer>()
+  if (c.tips !== undefined) {
+    if (!Array.isArray(c.tips)) return undefined
+    for (const entry of c.tips as unknown[]) {
+      if (!Array.isArray(entry) || !isBytes32(entry[0]) || !isBytes32(entry[1]) || !clock.has(hex(entry[0]))) return undefined
+      tips.set(hex(entry[0]), Buffer.from(entry[1]))
+    }
+  }
   const blobs: Commit['blobs'] = []
   for (const entry of c.blobs as unknown[]) {
     if (!Array.isArray(entry) || !isBytes32(entry[0]) || !isCount(entry[1])) return undefined
@@ -91,6 +109,7 @@ export function decodeCommit(plaintext: Buffer, offset: number): Commit | undefi
     segmentStart: c.segmentStart,
     segmentHash: Buffer.from(c.segmentHash),
     clock,
+    tips,
     blobs,
     totals: { versions: t.versions, blobs: t.blobs, blobBytes: t.blobBytes },
     media: c.media,
