@@ -66,8 +66,10 @@ export const damaged = (message: string, cause?: unknown) => new FerryError('dam
  * Turns an operating-system error met while reading or writing `path` into a plain FerryError (exit 5), so a pulled
  * drive or a full disk never surfaces as a stack trace. Errors that are already FerryErrors pass through.
  */
-export function diskError(err: unknown, path: string): FerryError {
+export function diskError(err: unknown, path: string, opts: { retry?: string; reading?: boolean } = {}): FerryError {
   if (err instanceof FerryError) return err
+  const retry = opts.retry ?? 'sync again'
+
   const code = (err as NodeJS.ErrnoException | undefined)?.code
   switch (code) {
     // Mistakes in the path itself, never a failing drive.
@@ -82,9 +84,12 @@ export function diskError(err: unknown, path: string): FerryError {
       return new FerryError('disk-full', `The disk holding ${path} is full. Free some space or use a bigger drive, then try again.`, { cause: err })
     case 'EFBIG':
       return new FerryError('too-large', `${path} would be larger than its filesystem allows. Use --media previews or a drive formatted as exFAT.`, { cause: err })
-    case 'EROFS':
     case 'EACCES':
     case 'EPERM':
+      // Only writes meet a read-only drive; a file that cannot even be opened to read is a matter of permissions.
+      if (opts.reading) return new FerryError('read-only', `Ferry may not read ${path} (permission denied). Make the file readable to you, or copy it somewhere you can read it.`, { cause: err })
+    // falls through
+    case 'EROFS':
       return new FerryError('read-only', `Ferry cannot write to ${path} (the drive is read-only or the folder is protected). Unlock the drive or choose another place.`, { cause: err })
     case 'ENOENT':
     case 'ENODEV':
@@ -93,8 +98,8 @@ export function diskError(err: unknown, path: string): FerryError {
     case 'ECONNABORTED':
     case 'EIO':
     case 'ESTALE':
-      return new FerryError('drive-removed', `The drive or disk holding ${path} stopped answering (was it removed?). Nothing was lost: plug it back in and sync again.`, { cause: err })
+      return new FerryError('drive-removed', `The drive or disk holding ${path} stopped answering (was it removed?). Nothing was lost: plug it back in and ${retry}.`, { cause: err })
     default:
-      return new FerryError('io', `Reading or writing ${path} failed (${code ?? 'unknown error'}). Nothing was lost: check the drive and sync again.`, { cause: err })
+      return new FerryError('io', `Reading or writing ${path} failed (${code ?? 'unknown error'}). Nothing was lost: check the drive and ${retry}.`, { cause: err })
   }
 }

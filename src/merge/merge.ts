@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { badInput, damaged, diskError, FerryError } from '../errors.js'
@@ -10,6 +9,7 @@ import { SyncFileReader, type FileState } from '../syncfile/reader.js'
 import { SegmentWriter } from '../syncfile/writer.js'
 import { MAX_NAME_BYTES } from '../fs/output-path.js'
 import { lockSyncFile } from './sync-file-lock.js'
+import { removeLeftTemporaryFiles, temporaryNameFor } from './create-temp-files.js'
 import type { BlobSink } from './blob-assembly.js'
 import { walkSegment } from './segment-walk.js'
 import { checkRoom } from './room.js'
@@ -109,13 +109,13 @@ export async function createSyncFile(store: Store, filePath: string, opts: Creat
   const dir = path.dirname(filePath)
   if (!existsSync(dir)) throw badInput(`The folder ${dir} does not exist. Create it or choose another place for the sync file.`)
   if (Buffer.byteLength(path.basename(filePath)) > MAX_NAME_BYTES) throw badInput(`The name ${path.basename(filePath).slice(0, 40)}… is too long (at most ${MAX_NAME_BYTES} bytes). Choose a shorter name.`)
-  // Written under a temporary name and renamed when complete, so a pulled drive never leaves a half file that
-  // looks finished (syncthing names its temp files the same way).
-  const tmpPath = path.join(dir, `.${path.basename(filePath)}.ferry-tmp-${randomBytes(4).toString('hex')}`)
+  const tmpPath = temporaryNameFor(filePath)
   const header = newHeader(store.projectId)
   const emptyFile: FileState = { commits: [], validEnd: 0, tail: { state: 'clean' } }
   const sent = await store.exclusive(async () => {
+    const fileLock = lockSyncFile(filePath)
     try {
+      await removeLeftTemporaryFiles(store.disk, filePath)
       const counts = await send(store, tmpPath, header, emptyFile, opts.media ?? 'all', opts, { createNew: true, shownAs: filePath })
       if (existsSync(filePath)) throw badInput(`${filePath} appeared while the file was being written. Nothing was changed; choose another name.`)
       await store.disk.rename(tmpPath, filePath)
@@ -123,7 +123,9 @@ export async function createSyncFile(store: Store, filePath: string, opts: Creat
       return counts
     } catch (err) {
       await store.disk.unlink(tmpPath).catch(() => undefined)
-      throw diskError(err, filePath)
+      throw diskError(err, filePath, { retry: 'make the file again (ferry create)' })
+    } finally {
+      fileLock.release()
     }
   })
   return { file: filePath, received: { versions: 0, blobs: 0, bytes: 0 }, sent, ms: Math.round(monotonicMs() - started) }
@@ -293,11 +295,14 @@ async function send(
   if (plan.isEmpty && !mode.createNew) return { versions: 0, blobs: 0, bytes: 0 }
 
   const existingBytes = mode.createNew ? 0 : state.validEnd
-  await checkRoom(store.disk, filePath, existingBytes, plan.estimatedBytes, mode.shownAs)
+  // An interrupted write after the last commit is cut off before anything is appended: its bytes are room too.
+  const tailBytes = !mode.createNew && state.tail.state === 'torn' ? state.tail.bytes : 0
+  await checkRoom(store.disk, filePath, existingBytes, plan.estimatedBytes, { shownAs: mode.shownAs, reclaimableBytes: tailBytes })
   const progress = new ProgressReporter('sending', { versions: plan.versionCount, bytes: plan.estimatedBytes }, opts.onProgress)
   const writer = mode.createNew
-    ? await SegmentWriter.createNew(store.disk, filePath, store.projectSecret, header)
+    ? await SegmentWriter.createNew(store.disk, filePath, store.projectSecret, header, { path: mode.shownAs ?? filePath, retry: 'make the file again (ferry create)' })
     : await SegmentWriter.appendTo(store.disk, filePath, store.projectSecret, header, state.validEnd)
+  let written = false
   try {
     await writeSegment(store, writer, plan, (versions, bytes) => {
       throwIfAborted(opts.signal)
@@ -318,7 +323,11 @@ async function send(
       writer: store.info.deviceId,
       at: new Date().toISOString(),
     })
+    written = true
   } finally {
+    // A failed append gives its room back (a full drive) and leaves the file ending at its last commit; a new
+    // file's temporary one is removed by createSyncFile.
+    if (!written && !mode.createNew) await writer.abandon()
     await writer.close()
   }
   progress.phase('flushing')

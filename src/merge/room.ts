@@ -12,7 +12,15 @@ const MARGIN_BYTES = 1024 * 1024
  * the filesystem's largest file (FAT32: 4 GiB − 1). A full drive found later still fails cleanly (ENOSPC → exit 5),
  * but checking first spares the user a long sync that cannot finish.
  */
-export async function checkRoom(disk: Disk, filePath: string, existingBytes: number, addBytes: number, shownAs = filePath): Promise<void> {
+export async function checkRoom(
+  disk: Disk,
+  filePath: string,
+  existingBytes: number,
+  addBytes: number,
+  opts: { shownAs?: string; reclaimableBytes?: number } = {},
+): Promise<void> {
+  const shownAs = opts.shownAs ?? filePath
+  const reclaimable = opts.reclaimableBytes ?? 0
   let fs
   try {
     fs = await disk.filesystem(path.dirname(filePath))
@@ -25,10 +33,10 @@ export async function checkRoom(disk: Disk, filePath: string, existingBytes: num
       `${path.basename(shownAs)} would grow to ${formatBytes(existingBytes + addBytes)}, more than a ${fs.type} drive can hold in one file (4 GB). Nothing was changed. Use \`--media previews\` or \`--media none\` for a smaller file, or a drive formatted as exFAT.`,
     )
   }
-  if (addBytes + MARGIN_BYTES > fs.freeBytes) {
+  if (addBytes + MARGIN_BYTES > fs.freeBytes + reclaimable) {
     throw new FerryError(
       'disk-full',
-      `The drive holding ${path.basename(shownAs)} has ${formatBytes(fs.freeBytes)} free, but writing it needs about ${formatBytes(addBytes)}, with ${formatBytes(MARGIN_BYTES)} kept free. Nothing was changed. Free some space or use a bigger drive.`,
+      `The drive holding ${path.basename(shownAs)} has ${formatBytes(fs.freeBytes + reclaimable)} free, but writing it needs about ${formatBytes(addBytes)}, with ${formatBytes(MARGIN_BYTES)} kept free. Nothing was changed. Free some space or use a bigger drive.`,
     )
   }
 }

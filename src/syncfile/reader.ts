@@ -60,7 +60,7 @@ export class SyncFileReader {
       file = await disk.open(filePath, 'read')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FerryError('bad-input', `There is no file at ${filePath}. Check the name and try again.`)
-      throw diskError(err, filePath)
+      throw diskError(err, filePath, { reading: true })
     }
     try {
       const size = await file.size()

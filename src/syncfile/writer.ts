@@ -25,7 +25,8 @@ export class SegmentWriter {
 
   private constructor(
     private readonly file: DiskFile,
-    private readonly filePath: string,
+    /** How errors name the file, and what they tell the person to do again. */
+    private readonly shown: Shown,
     private readonly cipher: ChunkCipher,
     readonly segmentStart: number,
   ) {
@@ -33,30 +34,34 @@ export class SegmentWriter {
     this.pendingStart = segmentStart
   }
 
-  /** Starts a brand-new file (at a temporary path; the caller renames it into place). */
-  static async createNew(disk: Disk, filePath: string, secret: Buffer, header: FileHeader): Promise<SegmentWriter> {
-    const file = await guard(() => disk.open(filePath, 'create-new'), filePath)
+  /**
+   * Starts a brand-new file at a temporary path; the caller renames it into place. Errors name `shown.path`, the
+   * file the person asked for, not the hidden temporary one.
+   */
+  static async createNew(disk: Disk, tmpPath: string, secret: Buffer, header: FileHeader, shown: Shown): Promise<SegmentWriter> {
+    const file = await guard(() => disk.open(tmpPath, 'create-new'), shown)
     try {
-      await guard(() => file.write(header.bytes, 0), filePath)
+      await guard(() => file.write(header.bytes, 0), shown)
     } catch (err) {
       await file.close().catch(() => undefined)
       throw err
     }
-    const writer = new SegmentWriter(file, filePath, new ChunkCipher(secret, header), HEADER_BYTES)
+    const writer = new SegmentWriter(file, shown, new ChunkCipher(secret, header), HEADER_BYTES)
     writer.bytesWritten = HEADER_BYTES
     return writer
   }
 
   /** Continues an existing file after its last valid commit, cutting off any torn tail. */
   static async appendTo(disk: Disk, filePath: string, secret: Buffer, header: FileHeader, validEnd: number): Promise<SegmentWriter> {
-    const file = await guard(() => disk.open(filePath, 'update'), filePath)
+    const shown = { path: filePath }
+    const file = await guard(() => disk.open(filePath, 'update'), shown)
     try {
-      if ((await file.size()) !== validEnd) await guard(() => file.truncate(validEnd), filePath)
+      if ((await file.size()) !== validEnd) await guard(() => file.truncate(validEnd), shown)
     } catch (err) {
       await file.close().catch(() => undefined)
       throw err
     }
-    return new SegmentWriter(file, filePath, new ChunkCipher(secret, header), validEnd)
+    return new SegmentWriter(file, shown, new ChunkCipher(secret, header), validEnd)
   }
 
   async add(kind: ChunkKind, plaintext: Buffer): Promise<void> {
@@ -76,12 +81,23 @@ export class SegmentWriter {
     this.offset += commit.length + FOOTER_BYTES
     await this.queue(commit, footer)
     await this.drain()
-    await guard(() => this.file.sync(), this.filePath)
+    await guard(() => this.file.sync(), this.shown)
   }
 
   async close(): Promise<void> {
     await this.inFlight.catch(() => undefined)
     await this.file.close().catch(() => undefined)
+  }
+
+  /**
+   * After a failed append: cuts the file back to where the segment began, best effort, so the space it took is free
+   * again (a full drive) and the file ends at its last commit. Left as it is when that fails too (the drive is gone):
+   * what was written is then an interrupted write, which the next sync cuts off.
+   */
+  async abandon(): Promise<void> {
+    await this.inFlight.catch(() => undefined)
+    await this.file.truncate(this.segmentStart).catch(() => undefined)
+    await this.file.sync().catch(() => undefined)
   }
 
   private async queue(...parts: Buffer[]): Promise<void> {
@@ -93,23 +109,25 @@ export class SegmentWriter {
   }
 
   /**
-   * Starts writing the pending batch and returns once the previous write has finished, so one write is always in
-   * flight while the caller reads and encrypts the next batch (disk and CPU overlap). `drain` waits for the last.
+   * Waits for the write in flight, then starts writing the pending batch and returns: one write is in flight while
+   * the caller reads and encrypts the next batch (disk and CPU overlap). `drain` waits for the last.
+   *
+   * Never two at once: were a later batch written while an earlier one failed (a full drive), the file would hold a
+   * hole followed by data, which no reader can tell from damage, and every later sync would refuse the file.
    */
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return
+    await this.inFlight
     const batch = this.pending
     const at = this.pendingStart
     this.pending = []
     this.pendingStart += this.pendingBytes
     this.bytesWritten += this.pendingBytes
     this.pendingBytes = 0
-    const previous = this.inFlight
-    const current = guard(() => this.file.writev(batch, at), this.filePath)
+    const current = guard(() => this.file.writev(batch, at), this.shown)
     // Never left unhandled: it is awaited by the next flush or by drain.
     current.catch(() => undefined)
     this.inFlight = current
-    await previous
   }
 
   private async drain(): Promise<void> {
@@ -118,10 +136,16 @@ export class SegmentWriter {
   }
 }
 
-async function guard<T>(fn: () => Promise<T>, filePath: string): Promise<T> {
+/** The file as errors name it, and what they tell the person to do again (diskError's `retry`). */
+export interface Shown {
+  path: string
+  retry?: string
+}
+
+async function guard<T>(fn: () => Promise<T>, shown: Shown): Promise<T> {
   try {
     return await fn()
   } catch (err) {
-    throw diskError(err, filePath)
+    throw diskError(err, shown.path, { retry: shown.retry })
   }
 }

@@ -322,7 +322,7 @@ describe.each([0, 1])('blob hashes are checked before a blob is used (%i worker 
     // A file with A's records (referencing the photo) and a blob piece claiming `hash` whose bytes are different.
     const file = path.join(root, 'swapped.ferry')
     const header = newHeader(a!.projectId)
-    const writer = await SegmentWriter.createNew(nodeDisk, file, a!.projectSecret, header)
+    const writer = await SegmentWriter.createNew(nodeDisk, file, a!.projectSecret, header, { path: file })
     await writer.add(ChunkKind.records, encodeRecords([...a!.envelopes(a!.info.deviceId, 1, 1)].map((e) => Buffer.from(e))))
     const fake = Buffer.from(real)
     fake[2500]! ^= 0xff
