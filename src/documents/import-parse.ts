@@ -5,6 +5,7 @@ import { badInput } from '../errors.js'
 import type { LocalChange } from '../store/store.js'
 import { JsonLayoutError, scanJsonLayout, SpanParser, type JsonLayout } from './json-elements.js'
 import { monotonicMs } from '../monotonic.js'
+import { importedTimestamp } from './import-timestamps.js'
 
 /**
  * An import file, checked whole and read again one document at a time. `changes` parses each document from the
@@ -97,15 +98,21 @@ function fromComapeoDoc(doc: unknown, index: number, name: string, schema: Comap
   const label = typeof doc.docId === 'string' ? `${where} (docId ${doc.docId.slice(0, 16)})` : where
   if (typeof doc.docId !== 'string' || !/^[0-9A-Za-z_-]{1,256}$/.test(doc.docId)) throw badInput(`${label} has no valid docId. Nothing was imported.`)
   if (doc.schemaName !== 'observation') throw badInput(`${label} is a "${String(doc.schemaName)}", not an observation. Nothing was imported.`)
-  for (const field of ['createdAt', 'updatedAt'] as const) {
-    if (typeof doc[field] !== 'string' || Number.isNaN(Date.parse(doc[field] as string))) throw badInput(`${label} has no valid ${field} date. Nothing was imported.`)
-  }
+  const createdAt = documentDate(doc, 'createdAt', label)
+  const updatedAt = documentDate(doc, 'updatedAt', label)
   if (doc.deleted !== undefined && typeof doc.deleted !== 'boolean') throw badInput(`${label} has a "deleted" field that is not true or false. Nothing was imported.`)
   const value = schema.valueOf(doc as never) as unknown as LocalChange['value']
   checkObservation(schema, value, label)
-  const change: ImportChange = { docId: doc.docId, createdAt: doc.createdAt as string, updatedAt: doc.updatedAt as string, deleted: doc.deleted === true, value }
+  const change: ImportChange = { docId: doc.docId, createdAt, updatedAt, deleted: doc.deleted === true, value }
   if (typeof doc.versionId === 'string') change.versionId = doc.versionId
   return change
+}
+
+/** A document's date as it will be stored (see import-timestamps.ts); a document without one is refused. */
+function documentDate(doc: Record<string, unknown>, field: 'createdAt' | 'updatedAt', label: string): string {
+  const stored = typeof doc[field] === 'string' ? importedTimestamp(doc[field]) : undefined
+  if (stored === undefined) throw badInput(`${label} has no valid ${field} date. Nothing was imported.`)
+  return stored
 }
 
 function fromFeature(feature: unknown, index: number, name: string, schema: ComapeoSchema, now: string): ImportChange {
@@ -128,8 +135,8 @@ function fromFeature(feature: unknown, index: number, name: string, schema: Coma
   checkObservation(schema, value, where)
   return {
     docId: docId ?? cryptoRandomId(),
-    createdAt: typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) ? createdAt : now,
-    updatedAt: typeof updatedAt === 'string' && !Number.isNaN(Date.parse(updatedAt)) ? updatedAt : now,
+    createdAt: (typeof createdAt === 'string' && importedTimestamp(createdAt)) || now,
+    updatedAt: (typeof updatedAt === 'string' && importedTimestamp(updatedAt)) || now,
     value,
     partial: true,
   }

@@ -1,5 +1,6 @@
 import type { DocState } from './doc-state.js'
 import { FieldReader, writeString } from './length-prefixed.js'
+import { rankHeads } from './winner.js'
 
 /**
  * Value encodings of the document index, given to lmdb-js as custom encoders. A receive of 100k versions writes
@@ -35,7 +36,9 @@ export const docStateEncoding: LmdbEncoder<DocState> = {
       const versionId = fields.string()
       heads.push({ versionId, updatedAt: fields.string(), deleted })
     }
-    return { heads }
+    // Ranked again, not trusted as stored: earlier builds ranked by the computer's time zone, so a fork indexed by
+    // one may be stored in another order than every device now agrees on. One head needs no ranking.
+    return { heads: count > 1 ? rankHeads(heads) : heads }
   },
 }
 

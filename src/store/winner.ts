@@ -1,7 +1,9 @@
+import { rankingInstant } from './timestamps.js'
+
 /**
- * Which head of a forked document every device shows. Pure, so all devices agree:
- * a concurrent edit beats a concurrent delete (deleting never discards someone else's newer work); among the
- * rest the latest `updatedAt` wins, then the greater versionId.
+ * Which head of a forked document every device shows. Pure, and a function of the versions' text alone (not of the
+ * computer's time zone or locale), so all devices agree: a concurrent edit beats a concurrent delete (deleting never
+ * discards someone else's newer work); among the rest the latest `updatedAt` wins, then the greater versionId.
  */
 export interface HeadSummary {
   versionId: string
@@ -23,8 +25,8 @@ export function rankHeads<T extends HeadSummary>(heads: readonly T[]): T[] {
   return [...heads].sort((a, b) => compareHeads(b, a))
 }
 
-// Timestamps that do not parse sort before all that do, so a malformed date can never win by accident.
-function timeOf(iso: string): number {
-  const t = Date.parse(iso)
-  return Number.isNaN(t) ? -Infinity : t
+// A timestamp without a zone counts as UTC (see timestamps.ts). Ones that are not ISO dates sort before all that
+// are, so a malformed date can never win by accident; among themselves the versionId decides.
+function timeOf(text: string): number {
+  return rankingInstant(text) ?? -Infinity
 }
