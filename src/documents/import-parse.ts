@@ -22,7 +22,7 @@ export interface ImportPlan {
 /**
  * A document to write; a CoMapeo document also names the version it was exported from. A GeoJSON feature carries
  * only a position and tags (`partial`): written over an observation held here, it keeps the rest (attachments,
- * metadata, preset).
+ * metadata, preset). Its updatedAt, with its content, tells which held version it was exported from (import-fate.ts).
  */
 export type ImportChange = LocalChange & { docId: string; versionId?: string; partial?: boolean }
 

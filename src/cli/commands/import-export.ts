@@ -2,18 +2,17 @@ import type { Command } from 'commander'
 import { copyFile, mkdir, stat } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { isDeepStrictEqual } from 'node:util'
 import { badInput, diskError } from '../../errors.js'
 import { isFolder } from '../../fs/is-folder.js'
 import { checkOutputPath } from '../../fs/output-path.js'
 import { geoJsonExportParts, jsonExportParts } from '../../documents/export-format.js'
 import { openImportFile } from '../../documents/import-file.js'
-import { planImport, type ImportChange } from '../../documents/import-parse.js'
+import { planImport } from '../../documents/import-parse.js'
+import { importFate } from '../../documents/import-fate.js'
 import { comapeoSchema } from '../../store/comapeo-schema.js'
 import { SHA256_HEX } from '../../store/media-store.js'
 import type { Store } from '../../store/store.js'
 import type { BlobRecord } from '../../store/blob-record.js'
-import { parseVersionId } from '../../store/version.js'
 import { makeVariants } from '../../store/media-variants.js'
 import { dataDirOf, output, plural, progressCount, withStore } from '../context.js'
 import { writeText, writeTextFile } from '../text-out.js'
@@ -35,18 +34,17 @@ export function registerImportExportCommands(program: Command): void {
         await withStore(command, (store) =>
           store.exclusive(async () => {
             const blobs = opts.media ? await bringInBlobs(store, opts.media, plan.attachmentHashes) : []
-            // A document exported from a version this device holds, unchanged, is already here: writing it again
-            // would make a new version that wins over everything made since (re-importing an old export would undo
-            // the edits made after it). Checked as the documents are written, inside the one transaction.
+            // A document this device holds as the file has it is already here; one changed or deleted here since
+            // the export is older, and writing it would undo that (import-fate.ts). Decided as the documents are
+            // written, inside the one transaction; a refused document writes nothing.
             let alreadyHere = 0
             let older = 0
             const changes = (function* () {
               for (const given of plan.changes()) {
-                const change = completed(store, given)
-                const held = heldAs(store, change)
-                if (held === 'current') alreadyHere++
-                else if (held === 'older' && !opts.restore) older++
-                else yield change
+                const fate = importFate(store, given)
+                if (fate.kind === 'here') alreadyHere++
+                else if (fate.kind === 'older' && !opts.restore) older++
+                else yield fate.change
               }
             })()
             const ids = await store.writeLocal(changes, blobs)
@@ -155,30 +153,4 @@ function isEarlierExport(head: Buffer): boolean {
   const text = head.toString('utf8')
   const first = text.trimStart()[0]
   return (first === undefined || first === '[' || first === '{') && !/"format"\s*:\s*"ferry-project"/.test(text)
-}
-
-/**
- * A GeoJSON feature over an observation held here keeps what GeoJSON cannot carry (attachments, metadata, preset),
- * taking its position and tags from the feature; the same position and tags again are no change at all.
- */
-function completed(store: Store, change: ImportChange): ImportChange {
-  if (!change.partial) return change
-  const current = store.heads(change.docId)[0]
-  if (!current || current.deleted) return change
-  const { lat, lon, tags } = change.value
-  const value = { ...current.value, ...(lat !== undefined ? { lat, lon } : {}), tags }
-  return { ...change, value, ...(isDeepStrictEqual(value, current.value) ? { versionId: current.versionId } : {}) }
-}
-
-/**
- * Whether `change` is a version this device holds, of the same document, with the same content: 'current' when it
- * is still the document's only head (importing it would change nothing), 'older' when the document has changed
- * here since (importing it would undo that).
- */
-function heldAs(store: Store, change: ImportChange): 'current' | 'older' | undefined {
-  if (change.versionId === undefined || !parseVersionId(change.versionId)) return undefined
-  const held = store.getVersion(change.versionId)
-  if (!held || held.docId !== change.docId || held.deleted !== (change.deleted ?? false) || !isDeepStrictEqual(held.value, change.value)) return undefined
-  const heads = store.heads(change.docId)
-  return heads.length === 1 && heads[0]!.versionId === change.versionId ? 'current' : 'older'
 }

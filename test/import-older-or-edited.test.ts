@@ -1,0 +1,148 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ferryJson, ferryOk } from './helpers/cli.js'
+import { makeDevices } from './helpers/devices.js'
+import { tempDir } from './helpers/tmp.js'
+
+interface Doc {
+  docId: string
+  versionId: string
+  createdAt: string
+  updatedAt: string
+  lat?: number
+  lon?: number
+  tags: Record<string, unknown>
+  attachments: Array<{ hash: string }>
+}
+
+interface ImportReport {
+  imported: number
+  alreadyHere: number
+  older: number
+}
+
+interface FeatureCollection {
+  features: Array<{ id: string; geometry: { coordinates: number[] } | null; properties: Record<string, unknown> }>
+}
+
+const show = (data: string, docId: string) => ferryJson<Doc>(['--data-dir', data, 'show', docId])
+const list = (data: string) => ferryJson<Doc[]>(['--data-dir', data, 'list'])
+const importJson = (data: string, file: string, ...flags: string[]) => ferryJson<ImportReport>(['--data-dir', data, 'import', file, ...flags])
+
+/** Exports in `format` to a file, changes the one observation's tag `n` to `to` in it, and returns the file. */
+function editedExport(data: string, root: string, format: 'json' | 'geojson', to: string): string {
+  const file = path.join(root, `export.${format}`)
+  ferryOk(['--data-dir', data, 'export', '--format', format, file])
+  const exported = JSON.parse(readFileSync(file, 'utf8')) as Doc[] | FeatureCollection
+  if (Array.isArray(exported)) exported[0]!.tags.n = to
+  else exported.features[0]!.properties.n = to
+  writeFileSync(file, JSON.stringify(exported, null, 2))
+  return file
+}
+
+/**
+ * A document in an import file is one of three things for a document held here: a version this device holds and
+ * still shows (already here), one changed or deleted here since (older: left alone without --restore), or an edit
+ * made in the file (a new edit, made now). GeoJSON carries no versionId: its feature's updatedAt and content say
+ * which version it was exported from.
+ */
+describe('import of an earlier export, unchanged or edited', () => {
+  it('an unchanged earlier GeoJSON export is older: it does not undo the edits made since, unless --restore', () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const docId = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1']).trim()
+    const geojson = path.join(root, 'export.geojson')
+    ferryOk(['--data-dir', data, 'export', '--format', 'geojson', geojson])
+    ferryOk(['--data-dir', data, 'edit', docId, '--tag', 'n=2', '--lat', '5', '--lon', '5'])
+    const edited = show(data, docId)
+
+    const text = ferryOk(['--data-dir', data, 'import', geojson])
+    expect(text).toBe(
+      'Imported 0 observations and 0 media files.\n1 observation is older than here (changed or deleted since) and was left as it is; add --restore to bring it back.\n',
+    )
+    expect(show(data, docId)).toEqual(edited)
+
+    expect(importJson(data, geojson, '--restore')).toMatchObject({ imported: 1, alreadyHere: 0, older: 0 })
+    const restored = show(data, docId)
+    expect(restored).toMatchObject({ lat: 1, lon: 1, tags: { n: '1' }, createdAt: edited.createdAt })
+    // A restore is an edit made now: it must win over the edit it undoes on every device, not lose to it.
+    expect(restored.updatedAt > edited.updatedAt).toBe(true)
+  })
+
+  it('an earlier GeoJSON export does not bring back an observation deleted since; --restore does, with its photo', () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const photo = path.join(root, 'photo.bin')
+    writeFileSync(photo, 'not really a photo')
+    const docId = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1', '--photo', photo]).trim()
+    const original = show(data, docId)
+    expect(original.attachments).toHaveLength(1)
+    const geojson = path.join(root, 'export.geojson')
+    ferryOk(['--data-dir', data, 'export', '--format', 'geojson', geojson])
+    ferryOk(['--data-dir', data, 'delete', docId])
+
+    expect(importJson(data, geojson)).toMatchObject({ imported: 0, alreadyHere: 0, older: 1 })
+    expect(list(data)).toEqual([])
+
+    expect(importJson(data, geojson, '--restore')).toMatchObject({ imported: 1, older: 0 })
+    const restored = show(data, docId)
+    expect(restored).toMatchObject({ lat: 1, lon: 1, tags: { n: '1' } })
+    expect(restored.attachments).toEqual(original.attachments)
+  })
+
+  it.each(['json', 'geojson'] as const)('a %s export of a forked observation, imported at once, is already here', (format) => {
+    const root = tempDir()
+    const [a, b] = makeDevices(root, 2)
+    const file = path.join(root, 'team.ferry')
+    const docId = ferryOk(['--data-dir', a!, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1']).trim()
+    ferryOk(['--data-dir', a!, 'create', file])
+    ferryOk(['--data-dir', b!, 'sync', file])
+    ferryOk(['--data-dir', a!, 'edit', docId, '--tag', 'n=A'])
+    ferryOk(['--data-dir', b!, 'edit', docId, '--tag', 'n=B'])
+    for (const dir of [a!, b!, a!]) ferryOk(['--data-dir', dir, 'sync', file])
+    expect(ferryJson<Doc[]>(['--data-dir', a!, 'show', docId, '--forks'])).toHaveLength(2)
+
+    const exported = path.join(root, `export.${format}`)
+    ferryOk(['--data-dir', a!, 'export', '--format', format, exported])
+    expect(ferryOk(['--data-dir', a!, 'import', exported])).toBe('Imported 0 observations and 0 media files.\n1 observation was already here, unchanged.\n')
+    expect(ferryJson<Doc[]>(['--data-dir', a!, 'show', docId, '--forks'])).toHaveLength(2)
+  })
+
+  it.each(['json', 'geojson'] as const)('a %s export edited and imported is a new edit: it wins over an edit made elsewhere before it', (format) => {
+    const root = tempDir()
+    const [a, b] = makeDevices(root, 2)
+    const file = path.join(root, 'team.ferry')
+    const docId = ferryOk(['--data-dir', a!, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=orig']).trim()
+    ferryOk(['--data-dir', a!, 'create', file])
+    ferryOk(['--data-dir', b!, 'sync', file])
+    const created = show(a!, docId).createdAt
+
+    const exported = editedExport(a!, root, format, 'fromA') // exported first, edited by hand last
+    ferryOk(['--data-dir', b!, 'edit', docId, '--tag', 'n=fromB'])
+    const atB = show(b!, docId)
+    expect(importJson(a!, exported)).toMatchObject({ imported: 1, alreadyHere: 0, older: 0 })
+    const atA = show(a!, docId)
+    expect(atA).toMatchObject({ tags: { n: 'fromA' }, createdAt: created })
+    expect(atA.updatedAt > atB.updatedAt).toBe(true)
+
+    for (const dir of [a!, b!, a!]) ferryOk(['--data-dir', dir, 'sync', file])
+    expect(show(a!, docId).tags.n).toBe('fromA')
+    expect(show(b!, docId).tags.n).toBe('fromA')
+  })
+
+  it.each(['json', 'geojson'] as const)('a %s file of observations not held here keeps its own dates', (format) => {
+    const root = tempDir()
+    const [from, to] = [path.join(root, 'from'), path.join(root, 'to')]
+    ferryOk(['--data-dir', from, 'init'])
+    const docId = ferryOk(['--data-dir', from, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1']).trim()
+    const original = show(from, docId)
+    const exported = path.join(root, `export.${format}`)
+    ferryOk(['--data-dir', from, 'export', '--format', format, exported])
+    ferryOk(['--data-dir', to, 'init'])
+    expect(importJson(to, exported)).toMatchObject({ imported: 1 })
+    expect(show(to, docId)).toMatchObject({ createdAt: original.createdAt, updatedAt: original.updatedAt, tags: { n: '1' } })
+  })
+})
