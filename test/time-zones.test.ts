@@ -79,21 +79,20 @@ describe('concurrent imports on computers in different time zones', () => {
     const [a, b] = makeDevices(root, 2)
     const inUtc = { env: { TZ: 'UTC' } }
     const inNewYork = { env: { TZ: 'America/New_York' } }
-    const docId = ferryOk(['--data-dir', a!, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1'], inUtc).trim()
-    const file = path.join(root, 'shared.ferry')
-    ferryOk(['--data-dir', a!, 'create', file], inUtc)
-    ferryOk(['--data-dir', b!, 'sync', file], inNewYork)
-
-    // A, in UTC, imports an edit stamped 10:00 without a zone (10:00 UTC there); B, in New York, one stamped 10:30 UTC.
-    const edit = (n: string, updatedAt: string) => {
-      const feature = { type: 'Feature', id: docId, geometry: { type: 'Point', coordinates: [1, 1] }, properties: { n, updatedAt } }
-      const out = path.join(root, `${n}.geojson`)
-      writeFileSync(out, JSON.stringify({ type: 'FeatureCollection', features: [feature] }))
+    // The same observation, new to both, imported on each with its own date: two first versions, a fork. (An import
+    // that changes an observation a device holds is dated at import time; one new to it keeps the file's dates.)
+    const docId = 'f'.repeat(64)
+    const observation = (n: string, updatedAt: string) => {
+      const out = path.join(root, `${n}.json`)
+      const doc = { docId, schemaName: 'observation', createdAt: updatedAt, updatedAt, links: [], deleted: false, lat: 1, lon: 1, tags: { n }, attachments: [] }
+      writeFileSync(out, JSON.stringify([doc]))
       return out
     }
-    ferryOk(['--data-dir', a!, 'import', edit('from-A', '2025-06-01T10:00:00')], inUtc)
-    ferryOk(['--data-dir', b!, 'import', edit('from-B', '2025-06-01T10:30:00Z')], inNewYork)
-    ferryOk(['--data-dir', a!, 'sync', file], inUtc)
+    // A, in UTC, imports one stamped 10:00 without a zone (10:00 UTC there); B, in New York, one stamped 10:30 UTC.
+    ferryOk(['--data-dir', a!, 'import', observation('from-A', '2025-06-01T10:00:00')], inUtc)
+    ferryOk(['--data-dir', b!, 'import', observation('from-B', '2025-06-01T10:30:00Z')], inNewYork)
+    const file = path.join(root, 'shared.ferry')
+    ferryOk(['--data-dir', a!, 'create', file], inUtc)
     ferryOk(['--data-dir', b!, 'sync', file], inNewYork)
     ferryOk(['--data-dir', a!, 'sync', file], inUtc)
 
