@@ -1,6 +1,12 @@
-import { cpSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { nodeDisk } from '../src/fs/node-disk.js'
+import { encodeRecords } from '../src/merge/records.js'
+import { Store } from '../src/store/store.js'
+import { ChunkKind } from '../src/syncfile/format.js'
+import { newHeader } from '../src/syncfile/header.js'
+import { SegmentWriter } from '../src/syncfile/writer.js'
 import { ferry, ferryOk } from './helpers/cli.js'
 import { makeDevices } from './helpers/devices.js'
 import { tempDir } from './helpers/tmp.js'
@@ -58,8 +64,11 @@ describe('a data folder restored from a backup', () => {
     expect(tagOf(two, docId)).toBe('2')
   })
 
-  it('the way out in the README works: a new data folder for that computer gets both changes, and syncs on', () => {
+  it('the way out in the README works: a new data folder for that computer gets both changes, photos too, and syncs on', () => {
     const { root, one, two, docId, file } = restoredFromBackup()
+    const photo = path.join(root, 'photo.jpg')
+    writeFileSync(photo, Buffer.alloc(50_000, 9))
+    const withPhoto = ferryOk(['--data-dir', one, 'add', '--lat', '3', '--lon', '3', '--photo', photo]).trim()
     const kept = path.join(root, 'computer1-restored')
     cpSync(one, kept, { recursive: true })
     rmSync(one, { recursive: true })
@@ -68,13 +77,74 @@ describe('a data folder restored from a backup', () => {
     ferryOk(['--data-dir', one, 'init', '--join', invite])
     ferryOk(['--data-dir', one, 'sync', file])
     expect(tagOf(one, docId)).toBe('2')
-    const since = path.join(root, 'since.geojson')
-    ferryOk(['--data-dir', kept, 'export', '--format', 'geojson', since])
-    ferryOk(['--data-dir', one, 'import', since])
+    const since = path.join(root, 'since.json')
+    const media = path.join(root, 'since-media')
+    ferryOk(['--data-dir', kept, 'export', since, '--media', media])
+    ferryOk(['--data-dir', one, 'import', since, '--media', media])
     expect(tagOf(one, docId)).toBe('3')
     ferryOk(['--data-dir', one, 'sync', file])
     ferryOk(['--data-dir', two, 'sync', file])
     expect(tagOf(two, docId)).toBe('3')
+    const shown = JSON.parse(ferryOk(['--data-dir', two, 'show', withPhoto])) as { attachments: unknown[] }
+    expect(shown.attachments).toHaveLength(1)
     expect(ferryOk(['--data-dir', one, 'export', '-'])).toBe(ferryOk(['--data-dir', two, 'export', '-']))
   })
+
+  it('restored to fewer records than it had sent: its sync says so, not that the file is damaged', () => {
+    const root = tempDir()
+    const [one] = makeDevices(root, 2) as [string, string]
+    const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1']).trim()
+    const backup = path.join(root, 'backup')
+    cpSync(one, backup, { recursive: true })
+    for (const n of ['2', '3']) ferryOk(['--data-dir', one, 'edit', docId, '--tag', `n=${n}`])
+    const file = path.join(root, 'field.ferry')
+    ferryOk(['--data-dir', one, 'create', file])
+    rmSync(one, { recursive: true })
+    cpSync(backup, one, { recursive: true })
+    ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'n=4'])
+    const before = readFileSync(file)
+    const result = ferry(['--data-dir', one, 'sync', file])
+    expect(result.code).toBe(4)
+    expect(result.stderr).toMatch(/cannot be synced here: .* restored from a backup/)
+    expect(result.stderr).not.toMatch(/damaged|salvage/)
+    expect(readFileSync(file).equals(before)).toBe(true)
+    expect(tagOf(one, docId)).toBe('4')
+  })
+
+  it('a file written before commits carried hashes: the restored folder does not append after the other history', async () => {
+    const root = tempDir()
+    const [one, two] = makeDevices(root, 2) as [string, string]
+    const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1']).trim()
+    const backup = path.join(root, 'backup')
+    cpSync(one, backup, { recursive: true })
+    ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'n=2'])
+    const file = path.join(root, 'old.ferry')
+    await writeWithoutTips(one, file)
+    ferryOk(['--data-dir', two, 'sync', file])
+    rmSync(one, { recursive: true })
+    cpSync(backup, one, { recursive: true })
+    for (const n of ['3', '4']) ferryOk(['--data-dir', one, 'edit', docId, '--tag', `n=${n}`])
+    const before = readFileSync(file)
+    const result = ferry(['--data-dir', one, 'sync', file])
+    expect(result.code).toBe(4)
+    expect(result.stderr).toMatch(/cannot be synced here: .* restored from a backup/)
+    expect(readFileSync(file).equals(before)).toBe(true)
+    expect(ferry(['--data-dir', two, 'sync', file]).code).toBe(0)
+    expect(tagOf(two, docId)).toBe('2')
+  })
 })
+
+/** A sync file as builds before commit tips wrote it: every record of the data folder in one segment, no tips. */
+async function writeWithoutTips(dataDir: string, file: string): Promise<void> {
+  const store = await Store.open(dataDir)
+  try {
+    const writer = await SegmentWriter.createNew(nodeDisk, file, store.projectSecret, newHeader(store.projectId), { path: file })
+    const clock = new Map([...store.clock()].map(([device, tip]) => [device, tip.seq]))
+    for (const [device, seq] of clock) await writer.add(ChunkKind.records, encodeRecords([...store.envelopes(device, 1, seq)].map((e) => Buffer.from(e))))
+    const versions = [...clock.values()].reduce((a, b) => a + b, 0)
+    await writer.commit({ n: 1, prev: null, clock, blobs: [], totals: { versions, blobs: 0, blobBytes: 0 }, media: 'all', writer: store.info.deviceId, at: new Date().toISOString() })
+    await writer.close()
+  } finally {
+    await store.close()
+  }
+}

@@ -30,15 +30,20 @@ export class ChainTips {
     return this.tips.get(deviceId)?.seq ?? 0
   }
 
-  /** 'known' for a version the receiver holds, 'next' when it continues its chain, else the problem. */
-  place(link: ChainLink): 'known' | 'next' | { problem: string } {
+  /**
+   * 'known' for a version the receiver holds, 'next' when it continues its chain, else the problem. `forked`: the
+   * version follows a record of the same number other than the one held here — two histories under one device
+   * (history-tips.ts), not damage to the file.
+   */
+  place(link: ChainLink): 'known' | 'next' | { problem: string; forked?: true } {
     const tip = this.tips.get(link.deviceId)
     const held = tip?.seq ?? 0
     if (link.seq <= held) return 'known'
     if (link.seq !== held + 1) return { problem: 'records of one device are missing or out of order' }
-    if (tip ? !link.hasPrev || !link.prevIs(tip.hash) : link.hasPrev) {
-      return { problem: 'a record does not continue its device history (altered, or from a copied data folder)' }
+    if (tip && link.hasPrev && !link.prevIs(tip.hash)) {
+      return { problem: 'a record does not continue its device history (altered, or from a copied data folder)', forked: true }
     }
+    if (tip ? !link.hasPrev : link.hasPrev) return { problem: 'a record does not continue its device history (altered, or from a copied data folder)' }
     return 'next'
   }
 

@@ -1,7 +1,10 @@
 import { FerryError } from '../errors.js'
 import type { Store } from '../store/store.js'
-import { envelopeHash } from '../store/version.js'
+import { envelopeHash, openEnvelope } from '../store/version.js'
 import type { Commit } from '../syncfile/commit.js'
+import { ChunkKind } from '../syncfile/format.js'
+import type { SyncFileReader } from '../syncfile/reader.js'
+import { decodeRecords } from './records.js'
 
 /**
  * Two histories under one device's name. A data folder restored from a backup (or copied, and used in both places)
@@ -11,6 +14,17 @@ import type { Commit } from '../syncfile/commit.js'
  * breaking the file for every teammate. Commits therefore carry, per device, the hash of the newest record the file
  * holds (Commit.tips); a sync compares them with its own records first and stops, changing nothing, when they differ.
  */
+
+/**
+ * Thrown by a receive that meets a device's record following one of the same number other than the one held here
+ * (chain-tips.ts): the same two histories, found by reading rather than by the tips. The merge words it as
+ * forkedHistoryError, which needs the store.
+ */
+export class ForkedHistory extends Error {
+  constructor(readonly deviceId: string) {
+    super(`two histories of device ${deviceId}`)
+  }
+}
 
 /** Per device, the newest record whose hash the file's commits give: its number and hash. */
 export function tipsInFile(commits: readonly Commit[]): Map<string, { seq: number; hash: Buffer }> {
@@ -45,6 +59,44 @@ export function forkedDevice(store: Store, commits: readonly Commit[]): string |
     if (!own || own.seq < fileTip.seq) continue // records to receive: the chain check of the receive compares them
     const hash = own.seq === fileTip.seq ? own.hash : envelopeHash(store.getEnvelope(device, fileTip.seq)!)
     if (!hash.equals(fileTip.hash)) return device
+  }
+  return undefined
+}
+
+/**
+ * Before appending a device's records after the file's newest one of it, whose hash no commit gives (a file written
+ * before tips existed): that record is read from the segment holding it and compared with this computer's, so a
+ * restored data folder never appends after another history. Once appended, the new commit carries the tip, so this
+ * read happens once per device and file. Returns the first device whose records differ.
+ */
+export async function forkedDeviceToExtend(store: Store, reader: SyncFileReader, commits: readonly Commit[]): Promise<string | undefined> {
+  const fileClock = commits.at(-1)?.clock ?? new Map<string, number>()
+  const known = tipsInFile(commits)
+  for (const [device, own] of store.clock()) {
+    const inFile = fileClock.get(device) ?? 0
+    if (inFile === 0 || own.seq <= inFile || known.get(device)?.seq === inFile) continue
+    const theirs = await recordHashInFile(reader, commits, device, inFile)
+    if (theirs && !theirs.equals(envelopeHash(store.getEnvelope(device, inFile)!))) return device
+  }
+  return undefined
+}
+
+/** The hash of the file's record `seq` of `device`, read from the one segment that holds it. */
+async function recordHashInFile(reader: SyncFileReader, commits: readonly Commit[], device: string, seq: number): Promise<Buffer | undefined> {
+  let before = 0
+  for (const commit of commits) {
+    const upTo = commit.clock.get(device) ?? 0
+    if (before < seq && seq <= upTo) {
+      for await (const chunk of reader.segment(commit)) {
+        if (chunk.kind !== ChunkKind.records) continue
+        for (const envelope of decodeRecords(chunk.plaintext) ?? []) {
+          const opened = openEnvelope(envelope)
+          if (opened.ok && opened.version.seq === seq && opened.version.deviceId === device) return envelopeHash(envelope)
+        }
+      }
+      return undefined
+    }
+    before = upTo
   }
   return undefined
 }

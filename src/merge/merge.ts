@@ -17,7 +17,7 @@ import { planSend, writeSegment } from './send-plan.js'
 import type { CreateOptions, MediaPolicy, SyncOptions, SyncProgress, SyncReport, TransferCounts } from './types.js'
 import { collectDeadBuffers, COLLECT_EVERY_BYTES } from './dead-buffers.js'
 import { ChainTips } from './chain-tips.js'
-import { forkedDevice, forkedHistoryError, tipsAfterSend } from './history-tips.js'
+import { ForkedHistory, forkedDevice, forkedDeviceToExtend, forkedHistoryError, tipsAfterSend } from './history-tips.js'
 import { MergeThreads } from './merge-threads.js'
 import type { BlobRecord } from '../store/blob-record.js'
 import { describeProject } from './describe-project.js'
@@ -58,7 +58,11 @@ async function syncLocked(store: Store, filePath: string, opts: SyncOptions, sta
     if (state.tail.state === 'damaged') throw reader.damagedTail(state)
     const forked = forkedDevice(store, state.commits)
     if (forked) throw forkedHistoryError(store, reader.name, forked)
-    received = await receive(store, reader, state, opts)
+    received = await receive(store, reader, state, opts).catch((err: unknown) => {
+      throw err instanceof ForkedHistory ? forkedHistoryError(store, reader.name, err.deviceId) : err
+    })
+    const forkedToExtend = await forkedDeviceToExtend(store, reader, state.commits)
+    if (forkedToExtend) throw afterReceiving(forkedHistoryError(store, reader.name, forkedToExtend), received)
   } finally {
     await reader.close()
   }

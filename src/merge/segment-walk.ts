@@ -3,6 +3,7 @@ import { ChunkKind } from '../syncfile/format.js'
 import type { SyncFileReader } from '../syncfile/reader.js'
 import { BlobAssembly, type BlobSink } from './blob-assembly.js'
 import type { ChainTips } from './chain-tips.js'
+import { ForkedHistory } from './history-tips.js'
 import type { CheckedChunk, RecordChecker } from './record-checker.js'
 import { RecordEntries } from './records-check.js'
 import { envelopeHash } from '../store/version.js'
@@ -91,7 +92,7 @@ function takeRecords(reader: SyncFileReader, { plaintext, checked }: CheckedChun
       if (visitor.skipKnown) continue
       throw reader.damagedAt(offset, 'a record appears twice')
     }
-    if (placed !== 'next') throw reader.damagedAt(offset, placed.problem)
+    if (placed !== 'next') throw placed.forked ? new ForkedHistory(entries.deviceId) : reader.damagedAt(offset, placed.problem)
     while (nextInvalid < checked.invalid.length && checked.invalid[nextInvalid]! < i) nextInvalid++
     if (checked.invalid[nextInvalid] === i) throw reader.damagedAt(offset, `observation ${entries.docId().slice(0, 12)}… is not a valid document`)
     const envelope = entries.envelope()
