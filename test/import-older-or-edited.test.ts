@@ -146,3 +146,25 @@ describe('import of an earlier export, unchanged or edited', () => {
     expect(show(to, docId)).toMatchObject({ createdAt: original.createdAt, updatedAt: original.updatedAt, tags: { n: '1' } })
   })
 })
+
+describe('an earlier GeoJSON export of a version an earlier build dated without a time zone', () => {
+  it('is known as that version (its date as written), so importing it again is older, not an edit', async () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    // Earlier builds stored an imported date as the file gave it, zone or not.
+    const { Store } = await import('../src/store/store.js')
+    const store = await Store.open(data)
+    await store.writeLocal([{ createdAt: '2025-06-01T10:00:00', updatedAt: '2025-06-01T10:00:00', value: { schemaName: 'observation', lat: 1, lon: 2, attachments: [], tags: { k: 'original' } } }])
+    await store.close()
+    const docId = list(data)[0]!.docId
+    const file = path.join(root, 'export.geojson')
+    ferryOk(['--data-dir', data, 'export', '--format', 'geojson', file])
+    ferryOk(['--data-dir', data, 'edit', docId, '--tag', 'k=edited'])
+    for (const tz of ['UTC', 'America/New_York']) {
+      const report = ferryJson<ImportReport>(['--data-dir', data, 'import', file], { env: { TZ: tz } })
+      expect({ tz, ...report }).toMatchObject({ tz, imported: 0, older: 1 })
+      expect(show(data, docId).tags.k).toBe('edited')
+    }
+  })
+})

@@ -47,7 +47,7 @@ function exportedFrom(store: Store, given: ImportChange, heads: Version[]): Vers
     return same ? held : undefined
   }
   for (const v of history(store, heads)) {
-    if (!v.deleted && v.updatedAt === given.updatedAt && isDeepStrictEqual(withFeature(v.value, given.value), v.value)) return v
+    if (!v.deleted && v.updatedAt === (given.exportedUpdatedAt ?? given.updatedAt) && isDeepStrictEqual(withFeature(v.value, given.value), v.value)) return v
   }
   return undefined
 }

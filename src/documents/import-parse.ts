@@ -24,7 +24,13 @@ export interface ImportPlan {
  * only a position and tags (`partial`): written over an observation held here, it keeps the rest (attachments,
  * metadata, preset). Its updatedAt, with its content, tells which held version it was exported from (import-fate.ts).
  */
-export type ImportChange = LocalChange & { docId: string; versionId?: string; partial?: boolean }
+export type ImportChange = LocalChange & {
+  docId: string
+  versionId?: string
+  partial?: boolean
+  /** A GeoJSON feature's updatedAt as the file gives it: with its content, it names the version it was exported from. */
+  exportedUpdatedAt?: string
+}
 
 /** Called now and then while the documents are checked, and again while they are written (the count so far). */
 export type ImportProgress = (phase: 'checking' | 'writing', done: number, total: number) => void
@@ -137,6 +143,8 @@ function fromFeature(feature: unknown, index: number, name: string, schema: Coma
     docId: docId ?? cryptoRandomId(),
     createdAt: (typeof createdAt === 'string' && importedTimestamp(createdAt)) || now,
     updatedAt: (typeof updatedAt === 'string' && importedTimestamp(updatedAt)) || now,
+    // As written, not as it would be stored: a version written by an earlier build may carry a date without a zone.
+    ...(typeof updatedAt === 'string' ? { exportedUpdatedAt: updatedAt } : {}),
     value,
     partial: true,
   }

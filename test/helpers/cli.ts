@@ -38,8 +38,8 @@ export function ferryOk(args: string[], opts: { env?: Record<string, string> } =
   return result.stdout
 }
 
-export function ferryJson<T = unknown>(args: string[]): T {
-  return JSON.parse(ferryOk(['--json', ...args])) as T
+export function ferryJson<T = unknown>(args: string[], opts: { env?: Record<string, string> } = {}): T {
+  return JSON.parse(ferryOk(['--json', ...args], opts)) as T
 }
 
 /** Starts the CLI without waiting for it (the caller stops it by PID if it is still running at the end). */
