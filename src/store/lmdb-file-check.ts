@@ -37,16 +37,27 @@ const NO_PAGE = 0xffffffffffffffffn
 
 export function lmdbFileKind(filePath: string): LmdbFileKind {
   return withFile(filePath, (fd) => {
-    const found = readMeta(fd)
-    if (typeof found === 'string') return found
-    const { meta, pageSize, pagesInFile } = found
-    // LMDB writes a transaction's pages before the meta page naming them, so a whole file nearly always reaches the
-    // newest meta's last page. Not always: pages a transaction used and freed again ("loose") are never written, and
-    // may be its last. So a shorter file is walked, and refused only if a page in use lies past its end.
-    if (Number(meta.readBigUInt64LE(META_LAST_PAGE_AT)) < pagesInFile) return 'lmdb'
-    return new PageWalk(fd, pageSize, pagesInFile).allPagesPresent(meta) ? 'lmdb' : 'cut-short'
+    for (let attempt = 1; ; attempt++) {
+      const found = readMeta(fd)
+      if (typeof found === 'string') return found
+      const { meta, pageSize, pagesInFile } = found
+      // LMDB writes a transaction's pages before the meta page naming them, so a whole file nearly always reaches the
+      // newest meta's last page. Not always: pages a transaction used and freed again ("loose") are never written,
+      // and may be its last. So a shorter file is walked, and refused only if a page in use lies past its end.
+      if (Number(meta.readBigUInt64LE(META_LAST_PAGE_AT)) < pagesInFile) return 'lmdb'
+      if (new PageWalk(fd, pageSize, pagesInFile).allPagesPresent(meta)) return 'lmdb'
+      // The walk is no LMDB reader: another process (the daemon) committing twice meanwhile may reuse pages of the
+      // tree walked, which then points anywhere. A snapshot's pages are reused only after two later commits, so a
+      // walk that fails while the newest meta stays the same read one consistent tree; otherwise walk again.
+      const now = readMeta(fd)
+      const unchanged = typeof now !== 'string' && now.meta.readBigUInt64LE(META_TXNID_AT) === meta.readBigUInt64LE(META_TXNID_AT)
+      if (unchanged || attempt === MAX_WALKS) return 'cut-short'
+    }
   })
 }
+
+/** Walks tried while other processes keep committing, before the file is called cut short all the same. */
+const MAX_WALKS = 5
 
 /** Whether every page the newest meta page's trees use is in the file, however long it is (tests check the walk). */
 export function everyPageInUseIsPresent(filePath: string): boolean {
