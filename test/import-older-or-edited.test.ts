@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ferryJson, ferryOk } from './helpers/cli.js'
@@ -166,5 +167,66 @@ describe('an earlier GeoJSON export of a version an earlier build dated without 
       expect({ tz, ...report }).toMatchObject({ tz, imported: 0, older: 1 })
       expect(show(data, docId).tags.k).toBe('edited')
     }
+  })
+})
+
+describe('an export edited in the file, imported after changes made here since the export', () => {
+  /** One observation with tags a and b, exported; the export's file and the observation's id. */
+  function exported(format: 'json' | 'geojson') {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const docId = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--tag', 'a=1', '--tag', 'b=1']).trim()
+    const file = path.join(root, `export.${format}`)
+    ferryOk(['--data-dir', data, 'export', '--format', format, file])
+    const editFile = (tags: Record<string, string>) => {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as Doc[] | FeatureCollection
+      if (Array.isArray(parsed)) Object.assign(parsed[0]!.tags, tags)
+      else Object.assign(parsed.features[0]!.properties, tags)
+      writeFileSync(file, JSON.stringify(parsed))
+    }
+    return { root, data, docId, file, editFile }
+  }
+
+  for (const format of ['json', 'geojson'] as const) {
+    it(`${format}: only what changed in the file is applied; a change made here since stays`, () => {
+      const { data, docId, file, editFile } = exported(format)
+      ferryOk(['--data-dir', data, 'edit', docId, '--tag', 'b=2', '--lat', '5', '--lon', '6'])
+      editFile({ a: '2' })
+      expect(importJson(data, file)).toMatchObject({ imported: 1 })
+      const now = show(data, docId)
+      expect({ tags: now.tags, lat: now.lat, lon: now.lon }).toEqual({ tags: { a: '2', b: '2' }, lat: 5, lon: 6 })
+    })
+
+    it(`${format}: over an observation deleted here since, it is older (nothing written) unless --restore`, () => {
+      const { data, docId, file, editFile } = exported(format)
+      ferryOk(['--data-dir', data, 'delete', docId])
+      editFile({ a: '2' })
+      expect(importJson(data, file)).toMatchObject({ imported: 0, older: 1 })
+      expect(list(data)).toEqual([])
+      expect(importJson(data, file, '--restore')).toMatchObject({ imported: 1 })
+      expect(show(data, docId).tags).toEqual({ a: '2', b: '1' })
+    })
+  }
+
+  it('json: a photo attached here since the export is kept when the file changes a tag', () => {
+    const { root, data, docId, file, editFile } = exported('json')
+    const photo = path.join(root, 'photo.jpg')
+    writeFileSync(photo, Buffer.alloc(20_000, 5))
+    // The CLI attaches photos only to new observations: a JSON document carrying one, imported, attaches it here.
+    const withPhoto = JSON.parse(readFileSync(file, 'utf8')) as Doc[]
+    const media = path.join(root, 'media')
+    const hash = createHash('sha256').update(readFileSync(photo)).digest('hex')
+    mkdirSync(media)
+    writeFileSync(path.join(media, hash), readFileSync(photo))
+    withPhoto[0]!.attachments = [{ driveDiscoveryId: 'd', name: 'p', type: 'photo', hash, external: false } as { hash: string }]
+    const attaching = path.join(root, 'attaching.json')
+    writeFileSync(attaching, JSON.stringify(withPhoto))
+    expect(importJson(data, attaching, '--media', media)).toMatchObject({ imported: 1 })
+    expect(show(data, docId).attachments).toHaveLength(1)
+    editFile({ a: '2' })
+    expect(importJson(data, file)).toMatchObject({ imported: 1 })
+    expect(show(data, docId).attachments).toHaveLength(1)
+    expect(show(data, docId).tags).toEqual({ a: '2', b: '1' })
   })
 })
