@@ -132,17 +132,34 @@ describe('a data folder restored from a backup', () => {
     expect(ferry(['--data-dir', two, 'sync', file]).code).toBe(0)
     expect(tagOf(two, docId)).toBe('2')
   })
+
+  it('verify finds a commit whose record hash is not its records\' (such a file would be refused by every holder)', async () => {
+    const root = tempDir()
+    const [one] = makeDevices(root, 1) as [string]
+    ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1'])
+    const good = path.join(root, 'good.ferry')
+    const bad = path.join(root, 'bad.ferry')
+    await writeWithoutTips(one, good, (store) => new Map([...store.clock()].map(([device, tip]) => [device, tip.hash])))
+    await writeWithoutTips(one, bad, (store) => new Map([...store.clock()].map(([device]) => [device, Buffer.alloc(32, 7)])))
+    expect(ferry(['--data-dir', one, 'verify', good]).code).toBe(0)
+    const result = ferry(['--data-dir', one, 'verify', bad])
+    expect(result.code).toBe(4)
+    expect(result.stderr).toMatch(/a commit names a record hash the records do not have/)
+  })
 })
 
-/** A sync file as builds before commit tips wrote it: every record of the data folder in one segment, no tips. */
-async function writeWithoutTips(dataDir: string, file: string): Promise<void> {
+/**
+ * A sync file as builds before commit tips wrote it: every record of the data folder in one segment, no tips (or
+ * the tips given).
+ */
+async function writeWithoutTips(dataDir: string, file: string, tips?: (store: Store) => Map<string, Buffer>): Promise<void> {
   const store = await Store.open(dataDir)
   try {
     const writer = await SegmentWriter.createNew(nodeDisk, file, store.projectSecret, newHeader(store.projectId), { path: file })
     const clock = new Map([...store.clock()].map(([device, tip]) => [device, tip.seq]))
     for (const [device, seq] of clock) await writer.add(ChunkKind.records, encodeRecords([...store.envelopes(device, 1, seq)].map((e) => Buffer.from(e))))
     const versions = [...clock.values()].reduce((a, b) => a + b, 0)
-    await writer.commit({ n: 1, prev: null, clock, blobs: [], totals: { versions, blobs: 0, blobBytes: 0 }, media: 'all', writer: store.info.deviceId, at: new Date().toISOString() })
+    await writer.commit({ n: 1, prev: null, clock, ...(tips ? { tips: tips(store) } : {}), blobs: [], totals: { versions, blobs: 0, blobBytes: 0 }, media: 'all', writer: store.info.deviceId, at: new Date().toISOString() })
     await writer.close()
   } finally {
     await store.close()

@@ -30,6 +30,11 @@ export class ChainTips {
     return this.tips.get(deviceId)?.seq ?? 0
   }
 
+  /** The hash of the newest record placed of the device. */
+  hashOf(deviceId: string): Buffer | undefined {
+    return this.tips.get(deviceId)?.hash
+  }
+
   /**
    * 'known' for a version the receiver holds, 'next' when it continues its chain, else the problem. `forked`: the
    * version follows a record of the same number other than the one held here — two histories under one device

@@ -54,7 +54,8 @@ export function planSend(store: Store, fileClock: Map<string, number>, commits: 
   }
   const recordChunks = Math.ceil(versionBytes / RECORDS_CHUNK_TARGET) + ranges.length
   const blobPieces = blobs.reduce((n, b) => n + Math.max(1, Math.ceil(b.size / BLOB_PIECE_BYTES)), 0)
-  const commitBytes = 512 + 48 * blobs.length + 48 * newClock.size + CHUNK_OVERHEAD + FOOTER_BYTES
+  // Per device a clock entry and a tip (device id and hash, ~70 bytes in CBOR): 48 + 72 covers both.
+  const commitBytes = 512 + 48 * blobs.length + (48 + 72) * newClock.size + CHUNK_OVERHEAD + FOOTER_BYTES
   return {
     ranges,
     versionCount,

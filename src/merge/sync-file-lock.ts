@@ -20,7 +20,12 @@ export function lockSyncFile(filePath: string): WriterLock {
   try {
     real = realpathSync(filePath)
   } catch {
-    real = path.resolve(filePath) // opening it reports what is wrong
+    // Not there yet (a create): its folder's real path, so two names for one folder still share one lock.
+    try {
+      real = path.join(realpathSync(path.dirname(filePath)), path.basename(filePath))
+    } catch {
+      real = path.resolve(filePath) // opening it reports what is wrong
+    }
   }
   const name = createHash('sha256').update(real).digest('hex').slice(0, 32)
   const dir = path.join(os.tmpdir(), `ferry-sync-files-${os.userInfo().uid}`, name)

@@ -42,6 +42,10 @@ export async function verifySyncFile(store: Store, filePath: string, opts: { wor
       for (const [device, seq] of commit.clock) {
         if (tips.seqOf(device) !== seq) throw reader.damagedAt(commit.offset, 'a commit does not match the records before it')
       }
+      // A wrong tip would make every sync of a device holding the true record refuse the file (history-tips.ts).
+      for (const [device, hash] of commit.tips) {
+        if (!tips.hashOf(device)?.equals(hash)) throw reader.damagedAt(commit.offset, 'a commit names a record hash the records do not have')
+      }
     }
     const forged = tips.unsignedDevice(store.projectId)
     if (forged) throw damaged(`${reader.name} is damaged or was tampered with: records claiming to come from device ${forged.slice(0, 12)}… are not signed by it.`)
