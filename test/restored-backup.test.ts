@@ -146,6 +146,56 @@ describe('a data folder restored from a backup', () => {
     expect(result.code).toBe(4)
     expect(result.stderr).toMatch(/a commit names a record hash the records do not have/)
   })
+
+  it('with equal counts and no hash in the file, a send of photos only states no hash it has not checked', async () => {
+    const root = tempDir()
+    const [one, two] = makeDevices(root, 2) as [string, string]
+    const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1']).trim()
+    const backup = path.join(root, 'backup')
+    cpSync(one, backup, { recursive: true })
+    ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'n=2'])
+    const file = path.join(root, 'old.ferry')
+    await writeWithoutTips(one, file)
+    ferryOk(['--data-dir', two, 'sync', file])
+    rmSync(one, { recursive: true })
+    cpSync(backup, one, { recursive: true })
+    const photo = path.join(root, 'photo.jpg')
+    writeFileSync(photo, Buffer.alloc(30_000, 4))
+    // Its one new record is number 2, as the file's is: nothing to send but the photo.
+    ferryOk(['--data-dir', one, 'add', '--lat', '2', '--lon', '2', '--photo', photo])
+    expect(ferry(['--data-dir', one, 'sync', file]).code).toBe(0)
+    expect(ferry(['--data-dir', one, 'verify', file]).code).toBe(0)
+    expect(ferry(['--data-dir', two, 'sync', file]).code).toBe(0)
+    // Its next record would follow its own number 2: refused, the file as it was.
+    ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'n=5'])
+    const before = readFileSync(file)
+    const result = ferry(['--data-dir', one, 'sync', file])
+    expect(result.code).toBe(4)
+    expect(result.stderr).toMatch(/restored from a backup/)
+    expect(readFileSync(file).equals(before)).toBe(true)
+  })
+
+  it('a file whose own chain breaks is damaged, for verify and for a computer new to that device, not two histories', async () => {
+    const root = tempDir()
+    const [one, , three] = makeDevices(root, 3) as [string, string, string]
+    const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1']).trim()
+    const backup = path.join(root, 'backup')
+    cpSync(one, backup, { recursive: true })
+    ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'n=2'])
+    for (const n of ['3', '4']) ferryOk(['--data-dir', backup, 'edit', docId, '--tag', `n=${n}`])
+    // Records 1 and 2 of the first history, then record 3 of the other: what a restored folder appended on old builds.
+    const first = await envelopesOf(one)
+    const other = await envelopesOf(backup)
+    const file = path.join(root, 'broken.ferry')
+    await writeRecords(one, file, [first[0]!, first[1]!, other[2]!])
+    const verify = ferry(['--data-dir', one, 'verify', file])
+    expect(verify.code).toBe(4)
+    expect(verify.stderr).toMatch(/does not continue its device history/)
+    const sync = ferry(['--data-dir', three, 'sync', file])
+    expect(sync.code).toBe(4)
+    expect(sync.stderr).toMatch(/is damaged/)
+    expect(sync.stderr).toMatch(/salvage/)
+  })
 })
 
 /**
@@ -160,6 +210,31 @@ async function writeWithoutTips(dataDir: string, file: string, tips?: (store: St
     for (const [device, seq] of clock) await writer.add(ChunkKind.records, encodeRecords([...store.envelopes(device, 1, seq)].map((e) => Buffer.from(e))))
     const versions = [...clock.values()].reduce((a, b) => a + b, 0)
     await writer.commit({ n: 1, prev: null, clock, ...(tips ? { tips: tips(store) } : {}), blobs: [], totals: { versions, blobs: 0, blobBytes: 0 }, media: 'all', writer: store.info.deviceId, at: new Date().toISOString() })
+    await writer.close()
+  } finally {
+    await store.close()
+  }
+}
+
+/** Every record of the data folder's own device, in order. */
+async function envelopesOf(dataDir: string): Promise<Buffer[]> {
+  const store = await Store.open(dataDir)
+  try {
+    const tip = store.clock().get(store.info.deviceId)!
+    return [...store.envelopes(store.info.deviceId, 1, tip.seq)].map((e) => Buffer.from(e))
+  } finally {
+    await store.close()
+  }
+}
+
+/** A sync file of one segment holding `envelopes` of the data folder's own device, its clock what they reach. */
+async function writeRecords(dataDir: string, file: string, envelopes: Buffer[]): Promise<void> {
+  const store = await Store.open(dataDir)
+  try {
+    const writer = await SegmentWriter.createNew(nodeDisk, file, store.projectSecret, newHeader(store.projectId), { path: file })
+    await writer.add(ChunkKind.records, encodeRecords(envelopes))
+    const clock = new Map([[store.info.deviceId, envelopes.length]])
+    await writer.commit({ n: 1, prev: null, clock, blobs: [], totals: { versions: envelopes.length, blobs: 0, blobBytes: 0 }, media: 'all', writer: store.info.deviceId, at: new Date().toISOString() })
     await writer.close()
   } finally {
     await store.close()

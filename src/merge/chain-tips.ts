@@ -22,8 +22,14 @@ export class ChainTips {
   private readonly newest = new Map<string, Buffer>()
   private readonly newestUnsettled = new Set<string>()
 
+  /** What the receiver held of each device before this walk: only a record following one of those can be a fork. */
+  private readonly startSeq = new Map<string, number>()
+
   constructor(start: ReadonlyMap<string, { seq: number; hash: Buffer }>) {
-    for (const [device, tip] of start) this.tips.set(device, { seq: tip.seq, hash: tip.hash })
+    for (const [device, tip] of start) {
+      this.tips.set(device, { seq: tip.seq, hash: tip.hash })
+      this.startSeq.set(device, tip.seq)
+    }
   }
 
   seqOf(deviceId: string): number {
@@ -45,10 +51,12 @@ export class ChainTips {
     const held = tip?.seq ?? 0
     if (link.seq <= held) return 'known'
     if (link.seq !== held + 1) return { problem: 'records of one device are missing or out of order' }
-    if (tip && link.hasPrev && !link.prevIs(tip.hash)) {
+    // Following a record the receiver held before this walk, the other history is a fork; following one read in this
+    // walk, the file's own chain is broken: damage.
+    if (tip && link.hasPrev && !link.prevIs(tip.hash) && held === this.startSeq.get(link.deviceId)) {
       return { problem: 'a record does not continue its device history (altered, or from a copied data folder)', forked: true }
     }
-    if (tip ? !link.hasPrev : link.hasPrev) return { problem: 'a record does not continue its device history (altered, or from a copied data folder)' }
+    if (tip ? !link.hasPrev || !link.prevIs(tip.hash) : link.hasPrev) return { problem: 'a record does not continue its device history (altered, or from a copied data folder)' }
     return 'next'
   }
 

@@ -36,17 +36,21 @@ export function tipsInFile(commits: readonly Commit[]): Map<string, { seq: numbe
 }
 
 /**
- * The tips of a commit that brings the file's clock to `newClock`: this device's own hash for each log it is
- * extending (it has checked that its history continues the file's), the file's for the others where known.
+ * The tips of a commit that brings the file's clock to `newClock`, only hashes this device has checked: its own for
+ * each log it extends (forkedDevice or forkedDeviceToExtend compared the record it continues, or the file had none),
+ * the file's own where a commit gave it. A log the file and this device hold equally, with no tip in the file, gets
+ * none: its records here may be another history than the file's.
  */
 export function tipsAfterSend(store: Store, newClock: ReadonlyMap<string, number>, commits: readonly Commit[]): Map<string, Buffer> {
   const ours = store.clock()
   const known = tipsInFile(commits)
+  const fileClock = commits.at(-1)?.clock ?? new Map<string, number>()
   const tips = new Map<string, Buffer>()
   for (const [device, seq] of newClock) {
+    const fileTip = known.get(device)
     const own = ours.get(device)
-    if (own?.seq === seq) tips.set(device, own.hash)
-    else if (known.get(device)?.seq === seq) tips.set(device, known.get(device)!.hash)
+    if (fileTip?.seq === seq) tips.set(device, fileTip.hash)
+    else if (own?.seq === seq && seq > (fileClock.get(device) ?? 0)) tips.set(device, own.hash)
   }
   return tips
 }
@@ -69,36 +73,46 @@ export function forkedDevice(store: Store, commits: readonly Commit[]): string |
  * restored data folder never appends after another history. Once appended, the new commit carries the tip, so this
  * read happens once per device and file. Returns the first device whose records differ.
  */
-export async function forkedDeviceToExtend(store: Store, reader: SyncFileReader, commits: readonly Commit[]): Promise<string | undefined> {
+export async function forkedDeviceToExtend(store: Store, reader: SyncFileReader, commits: readonly Commit[], signal?: AbortSignal): Promise<string | undefined> {
   const fileClock = commits.at(-1)?.clock ?? new Map<string, number>()
   const known = tipsInFile(commits)
+  const unknown = new Map<string, number>()
   for (const [device, own] of store.clock()) {
     const inFile = fileClock.get(device) ?? 0
-    if (inFile === 0 || own.seq <= inFile || known.get(device)?.seq === inFile) continue
-    const theirs = await recordHashInFile(reader, commits, device, inFile)
-    if (theirs && !theirs.equals(envelopeHash(store.getEnvelope(device, inFile)!))) return device
+    if (inFile > 0 && own.seq > inFile && known.get(device)?.seq !== inFile) unknown.set(device, inFile)
+  }
+  if (unknown.size === 0) return undefined
+  for (const [device, hash] of await recordHashesInFile(reader, commits, unknown, signal)) {
+    if (!hash.equals(envelopeHash(store.getEnvelope(device, unknown.get(device)!)!))) return device
   }
   return undefined
 }
 
-/** The hash of the file's record `seq` of `device`, read from the one segment that holds it. */
-async function recordHashInFile(reader: SyncFileReader, commits: readonly Commit[], device: string, seq: number): Promise<Buffer | undefined> {
-  let before = 0
+/**
+ * The hashes of the file's records `wanted` (device → number), each segment holding one of them read once, its
+ * records chunks only. A record not found (a damaged segment) is left out: the sync goes on as it would have.
+ */
+async function recordHashesInFile(reader: SyncFileReader, commits: readonly Commit[], wanted: ReadonlyMap<string, number>, signal?: AbortSignal): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>()
+  let before = new Map<string, number>()
   for (const commit of commits) {
-    const upTo = commit.clock.get(device) ?? 0
-    if (before < seq && seq <= upTo) {
-      for await (const chunk of reader.segment(commit)) {
-        if (chunk.kind !== ChunkKind.records) continue
-        for (const envelope of decodeRecords(chunk.plaintext) ?? []) {
-          const opened = openEnvelope(envelope)
-          if (opened.ok && opened.version.seq === seq && opened.version.deviceId === device) return envelopeHash(envelope)
+    const here = [...wanted].filter(([device, seq]) => (before.get(device) ?? 0) < seq && seq <= (commit.clock.get(device) ?? 0))
+    before = commit.clock
+    if (here.length === 0) continue
+    const left = new Map(here)
+    for await (const chunk of reader.segment(commit, ChunkKind.records)) {
+      if (signal?.aborted) return found
+      for (const envelope of decodeRecords(chunk.plaintext) ?? []) {
+        const opened = openEnvelope(envelope)
+        if (opened.ok && left.get(opened.version.deviceId) === opened.version.seq) {
+          found.set(opened.version.deviceId, envelopeHash(envelope))
+          left.delete(opened.version.deviceId)
         }
       }
-      return undefined
+      if (left.size === 0) break
     }
-    before = upTo
   }
-  return undefined
+  return found
 }
 
 /** The refusal for two histories, in words for the person at this computer. */

@@ -61,7 +61,8 @@ async function syncLocked(store: Store, filePath: string, opts: SyncOptions, sta
     received = await receive(store, reader, state, opts).catch((err: unknown) => {
       throw err instanceof ForkedHistory ? forkedHistoryError(store, reader.name, err.deviceId) : err
     })
-    const forkedToExtend = await forkedDeviceToExtend(store, reader, state.commits)
+    const forkedToExtend = await forkedDeviceToExtend(store, reader, state.commits, opts.signal).catch((err: unknown) => Promise.reject(afterReceiving(err, received)))
+    throwIfAborted(opts.signal)
     if (forkedToExtend) throw afterReceiving(forkedHistoryError(store, reader.name, forkedToExtend), received)
   } finally {
     await reader.close()

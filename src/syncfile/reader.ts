@@ -209,9 +209,10 @@ export class SyncFileReader {
 
   /**
    * Streams the chunks of one commit's segment, opened and authenticated, then checks the segment's hash against
-   * the commit. Memory stays bounded by one read block and one chunk.
+   * the commit. Memory stays bounded by one read block and one chunk. With `only`, chunks of other kinds are
+   * skipped unread (but for their tags, which the segment hash covers).
    */
-  async *segment(commit: Commit): AsyncGenerator<Chunk> {
+  async *segment(commit: Commit, only?: ChunkKind): AsyncGenerator<Chunk> {
     const hasher = createHash('sha256')
     let offset = commit.segmentStart
     const end = commit.offset
@@ -238,6 +239,12 @@ export class SyncFileReader {
       const kind = frame[4]!
       const length = frame.readUInt32BE(0)
       if (!isChunkKind(kind) || kind === ChunkKind.commit || length > MAX_CIPHERTEXT[kind]) throw this.damagedAt(offset, 'a chunk header is damaged')
+      if (only !== undefined && kind !== only) {
+        // Not wanted: only its tag is read, for the segment hash; the body is neither read nor opened.
+        hashChunkDigest(hasher, frame, await take(offset + FRAME_BYTES + length - TAG_BYTES, TAG_BYTES))
+        offset += FRAME_BYTES + length
+        continue
+      }
       const body = await take(offset + FRAME_BYTES, length)
       hashChunkDigest(hasher, frame, body.subarray(body.length - TAG_BYTES))
       const plaintext = this.cipher.open(frame, body, offset)
