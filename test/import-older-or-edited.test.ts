@@ -230,3 +230,69 @@ describe('an export edited in the file, imported after changes made here since t
     expect(show(data, docId).tags).toEqual({ a: '2', b: '1' })
   })
 })
+
+describe('an edited export imported again, or whose changes meet changes here', () => {
+  function setup() {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const docId = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--tag', 'a=1', '--tag', 'b=1']).trim()
+    const file = path.join(root, 'export.json')
+    ferryOk(['--data-dir', data, 'export', file])
+    const edited = (change: (doc: Doc) => void, name: string) => {
+      const docs = JSON.parse(readFileSync(file, 'utf8')) as Doc[]
+      change(docs[0]!)
+      const out = path.join(root, name)
+      writeFileSync(out, JSON.stringify(docs))
+      return out
+    }
+    /** A JSON document naming the version here, with a photo attached, imported with its media: attaches it here. */
+    const attach = (bytes: number) => {
+      const photo = Buffer.alloc(bytes, bytes % 251)
+      const hash = createHash('sha256').update(photo).digest('hex')
+      const media = path.join(root, `media-${bytes}`)
+      mkdirSync(media)
+      writeFileSync(path.join(media, hash), photo)
+      return { hash, media, attachment: { driveDiscoveryId: 'd', name: `p${bytes}`, type: 'photo', hash, external: false } as { hash: string } }
+    }
+    return { root, data, docId, edited, attach }
+  }
+
+  it('imported twice after a change here to another tag: the second time it is already here', () => {
+    const { data, docId, edited } = setup()
+    const file = edited((d) => (d.tags.a = '2'), 'a2.json')
+    expect(importJson(data, file)).toMatchObject({ imported: 1 })
+    ferryOk(['--data-dir', data, 'edit', docId, '--tag', 'b=2'])
+    expect(importJson(data, file)).toMatchObject({ imported: 0, alreadyHere: 1 })
+    expect(show(data, docId).tags).toEqual({ a: '2', b: '2' })
+  })
+
+  it('imported again after its change was changed again here: older, the later change stays', () => {
+    const { data, docId, edited } = setup()
+    const file = edited((d) => (d.tags.a = '2'), 'a2.json')
+    expect(importJson(data, file)).toMatchObject({ imported: 1 })
+    ferryOk(['--data-dir', data, 'edit', docId, '--tag', 'a=3'])
+    expect(importJson(data, file)).toMatchObject({ imported: 0, older: 1 })
+    expect(show(data, docId).tags.a).toBe('3')
+  })
+
+  it('the position moves as one: the file\'s latitude does not meet the longitude changed here', () => {
+    const { data, docId, edited } = setup()
+    ferryOk(['--data-dir', data, 'edit', docId, '--lat', '1', '--lon', '7'])
+    const file = edited((d) => (d.lat = 5), 'lat5.json')
+    expect(importJson(data, file)).toMatchObject({ imported: 1 })
+    const now = show(data, docId)
+    expect([now.lat, now.lon]).toEqual([5, 2])
+  })
+
+  it('a photo added in the file joins one attached here since, photo by photo', () => {
+    const { data, docId, edited, attach } = setup()
+    const here = attach(20_000)
+    const hereFile = edited((d) => (d.attachments = [here.attachment]), 'here.json')
+    expect(importJson(data, hereFile, '--media', here.media)).toMatchObject({ imported: 1 })
+    const added = attach(30_000)
+    const file = edited((d) => (d.attachments = [added.attachment]), 'added.json')
+    expect(importJson(data, file, '--media', added.media)).toMatchObject({ imported: 1 })
+    expect(show(data, docId).attachments.map((a) => a.hash).sort()).toEqual([here.hash, added.hash].sort())
+  })
+})

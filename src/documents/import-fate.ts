@@ -22,7 +22,7 @@ export function importFate(store: Store, given: ImportChange): ImportFate {
   const base = exportedFrom(store, given, heads)
   const value = given.partial ? withFeature((base ?? winner).value, given.value) : given.value
   const deleted = given.deleted ?? false
-  if (winner.deleted === deleted && isDeepStrictEqual(winner.value, value)) return { kind: 'here' }
+  if (winner.deleted === deleted && (deleted || isDeepStrictEqual(winner.value, value))) return { kind: 'here' }
   // The file says nothing of what it came from (another tool's file, a version not held here): its content is the edit.
   if (!base) return { kind: 'write', change: editNow(given.docId, value, deleted) }
   if (base.deleted === deleted && isDeepStrictEqual(base.value, value)) {
@@ -30,8 +30,41 @@ export function importFate(store: Store, given: ImportChange): ImportFate {
   }
   // Changed in the file since it was exported. Only those changes are applied, over what this device shows now, so
   // edits made here since the export stay; over an observation deleted here since, only with --restore.
-  const merged = editNow(given.docId, mergeChanges(base.value, value, winner.value), deleted)
-  return winner.deleted && !deleted ? { kind: 'older', change: merged } : { kind: 'write', change: merged }
+  const merged = mergeChanges(base.value, value, winner.value)
+  if (!winner.deleted && !deleted && isDeepStrictEqual(merged, winner.value)) return { kind: 'here' }
+  // Imported before, and changed again since: the file's changes are in a version made after the export, and a later
+  // one changed them again. Applying them now would undo that.
+  if (appliedThenChanged(store, base, value, heads)) return { kind: 'older', change: editNow(given.docId, merged, deleted) }
+  const change = editNow(given.docId, merged, deleted)
+  return winner.deleted && !deleted ? { kind: 'older', change } : { kind: 'write', change }
+}
+
+/** Whether a version made after `base` (not a head) already had every change the file makes to it. */
+function appliedThenChanged(store: Store, base: Version, file: Value, heads: Version[]): boolean {
+  for (const v of descendantsOf(store, base, heads)) {
+    if (!v.deleted && !heads.some((h) => h.versionId === v.versionId) && isDeepStrictEqual(mergeChanges(base.value, file, v.value), v.value)) return true
+  }
+  return false
+}
+
+/** The versions held here made after `base`: those from which a chain of links leads back to it. */
+function descendantsOf(store: Store, base: Version, heads: Version[]): Version[] {
+  const reaches = new Map<string, boolean>([[base.versionId, false]])
+  const found: Version[] = []
+  const visit = (versionId: string): boolean => {
+    if (versionId === base.versionId) return true
+    const known = reaches.get(versionId)
+    if (known !== undefined) return known
+    reaches.set(versionId, false) // a cycle (never in a valid history) ends here
+    const version = store.getVersion(versionId)
+    let result = false
+    for (const link of version?.links ?? []) if (visit(link)) result = true
+    reaches.set(versionId, result)
+    if (result && version) found.push(version)
+    return result
+  }
+  for (const head of heads) visit(head.versionId)
+  return found
 }
 
 /**
@@ -46,12 +79,33 @@ function editNow(docId: string, value: Value, deleted: boolean): LocalChange {
 /**
  * `now` with what changed from `base` to `file`, field by field, and tag by tag within `tags` (three-way, as a
  * version control merge: a field the file left as exported keeps its value here). Where both changed one field,
- * the file's, the later edit, wins.
+ * the file's, the later edit, wins. The position moves as one (a latitude from one side and a longitude from the
+ * other would be a place neither chose); attachments are merged photo by photo.
  */
 function mergeChanges(base: Value, file: Value, now: Value): Value {
   const merged = applyChanges(base, file, now) as Value
   if (isRecord(base.tags) && isRecord(file.tags) && isRecord(now.tags)) merged.tags = applyChanges(base.tags, file.tags, now.tags)
+  if (!isDeepStrictEqual([base.lat, base.lon], [file.lat, file.lon])) {
+    for (const key of ['lat', 'lon'] as const) {
+      if (key in file) merged[key] = file[key]
+      else delete merged[key]
+    }
+  }
+  if (Array.isArray(base.attachments) && Array.isArray(file.attachments) && Array.isArray(now.attachments)) {
+    merged.attachments = mergeAttachments(base.attachments, file.attachments, now.attachments)
+  }
   return merged
+}
+
+/** What is attached here now, less what the file removed since the export, plus what it added (by photo hash). */
+function mergeAttachments(base: unknown[], file: unknown[], now: unknown[]): unknown[] {
+  const key = (a: unknown) => (isRecord(a) && typeof a.hash === 'string' ? a.hash : JSON.stringify(a))
+  const inBase = new Set(base.map(key))
+  const inFile = new Set(file.map(key))
+  const removed = new Set([...inBase].filter((k) => !inFile.has(k)))
+  const kept = now.filter((a) => !removed.has(key(a)))
+  const keptKeys = new Set(kept.map(key))
+  return [...kept, ...file.filter((a) => !inBase.has(key(a)) && !keptKeys.has(key(a)))]
 }
 
 function applyChanges(base: Record<string, unknown>, file: Record<string, unknown>, now: Record<string, unknown>): Record<string, unknown> {
