@@ -35,6 +35,25 @@ function restoredFromBackup() {
   return { root, one, two, docId, file }
 }
 
+/**
+ * As restoredFromBackup, with the team file written as builds before commit tips wrote it, and computer 1 put back
+ * before making any change: its next record takes number 2, which the file and computer 2 hold.
+ */
+async function restoredAfterAnOldFile() {
+  const root = tempDir()
+  const [one, two] = makeDevices(root, 2) as [string, string]
+  const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1']).trim()
+  const backup = path.join(root, 'backup')
+  cpSync(one, backup, { recursive: true })
+  ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'n=2'])
+  const file = path.join(root, 'old.ferry')
+  await writeWithoutTips(one, file)
+  ferryOk(['--data-dir', two, 'sync', file])
+  rmSync(one, { recursive: true })
+  cpSync(backup, one, { recursive: true })
+  return { root, one, two, docId, file }
+}
+
 describe('a data folder restored from a backup', () => {
   it('its sync of the team file is refused (exit 4, in words), and nothing changes on either side', () => {
     const { one, two, docId, file } = restoredFromBackup()
@@ -112,17 +131,7 @@ describe('a data folder restored from a backup', () => {
   })
 
   it('a file written before commits carried hashes: the restored folder does not append after the other history', async () => {
-    const root = tempDir()
-    const [one, two] = makeDevices(root, 2) as [string, string]
-    const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1']).trim()
-    const backup = path.join(root, 'backup')
-    cpSync(one, backup, { recursive: true })
-    ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'n=2'])
-    const file = path.join(root, 'old.ferry')
-    await writeWithoutTips(one, file)
-    ferryOk(['--data-dir', two, 'sync', file])
-    rmSync(one, { recursive: true })
-    cpSync(backup, one, { recursive: true })
+    const { one, two, docId, file } = await restoredAfterAnOldFile()
     for (const n of ['3', '4']) ferryOk(['--data-dir', one, 'edit', docId, '--tag', `n=${n}`])
     const before = readFileSync(file)
     const result = ferry(['--data-dir', one, 'sync', file])
@@ -148,17 +157,7 @@ describe('a data folder restored from a backup', () => {
   })
 
   it('with equal counts and no hash in the file, a send of photos only states no hash it has not checked', async () => {
-    const root = tempDir()
-    const [one, two] = makeDevices(root, 2) as [string, string]
-    const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 'n=1']).trim()
-    const backup = path.join(root, 'backup')
-    cpSync(one, backup, { recursive: true })
-    ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'n=2'])
-    const file = path.join(root, 'old.ferry')
-    await writeWithoutTips(one, file)
-    ferryOk(['--data-dir', two, 'sync', file])
-    rmSync(one, { recursive: true })
-    cpSync(backup, one, { recursive: true })
+    const { root, one, two, docId, file } = await restoredAfterAnOldFile()
     const photo = path.join(root, 'photo.jpg')
     writeFileSync(photo, Buffer.alloc(30_000, 4))
     // Its one new record is number 2, as the file's is: nothing to send but the photo.
@@ -203,17 +202,11 @@ describe('a data folder restored from a backup', () => {
  * the tips given).
  */
 async function writeWithoutTips(dataDir: string, file: string, tips?: (store: Store) => Map<string, Buffer>): Promise<void> {
-  const store = await Store.open(dataDir)
-  try {
-    const writer = await SegmentWriter.createNew(nodeDisk, file, store.projectSecret, newHeader(store.projectId), { path: file })
+  await writeOneSegment(dataDir, file, (store) => {
     const clock = new Map([...store.clock()].map(([device, tip]) => [device, tip.seq]))
-    for (const [device, seq] of clock) await writer.add(ChunkKind.records, encodeRecords([...store.envelopes(device, 1, seq)].map((e) => Buffer.from(e))))
-    const versions = [...clock.values()].reduce((a, b) => a + b, 0)
-    await writer.commit({ n: 1, prev: null, clock, ...(tips ? { tips: tips(store) } : {}), blobs: [], totals: { versions, blobs: 0, blobBytes: 0 }, media: 'all', writer: store.info.deviceId, at: new Date().toISOString() })
-    await writer.close()
-  } finally {
-    await store.close()
-  }
+    const records = [...clock].map(([device, seq]) => [...store.envelopes(device, 1, seq)].map((e) => Buffer.from(e)))
+    return { records, clock, tips: tips?.(store) }
+  })
 }
 
 /** Every record of the data folder's own device, in order. */
@@ -229,12 +222,18 @@ async function envelopesOf(dataDir: string): Promise<Buffer[]> {
 
 /** A sync file of one segment holding `envelopes` of the data folder's own device, its clock what they reach. */
 async function writeRecords(dataDir: string, file: string, envelopes: Buffer[]): Promise<void> {
+  await writeOneSegment(dataDir, file, (store) => ({ records: [envelopes], clock: new Map([[store.info.deviceId, envelopes.length]]) }))
+}
+
+/** A sync file of one segment and one commit, in the data folder's project: a records chunk per group given. */
+async function writeOneSegment(dataDir: string, file: string, contents: (store: Store) => { records: Buffer[][]; clock: Map<string, number>; tips?: Map<string, Buffer> }): Promise<void> {
   const store = await Store.open(dataDir)
   try {
+    const { records, clock, tips } = contents(store)
     const writer = await SegmentWriter.createNew(nodeDisk, file, store.projectSecret, newHeader(store.projectId), { path: file })
-    await writer.add(ChunkKind.records, encodeRecords(envelopes))
-    const clock = new Map([[store.info.deviceId, envelopes.length]])
-    await writer.commit({ n: 1, prev: null, clock, blobs: [], totals: { versions: envelopes.length, blobs: 0, blobBytes: 0 }, media: 'all', writer: store.info.deviceId, at: new Date().toISOString() })
+    for (const envelopes of records) await writer.add(ChunkKind.records, encodeRecords(envelopes))
+    const versions = records.reduce((n, envelopes) => n + envelopes.length, 0)
+    await writer.commit({ n: 1, prev: null, clock, ...(tips ? { tips } : {}), blobs: [], totals: { versions, blobs: 0, blobBytes: 0 }, media: 'all', writer: store.info.deviceId, at: new Date().toISOString() })
     await writer.close()
   } finally {
     await store.close()
