@@ -296,3 +296,49 @@ describe('an edited export imported again, or whose changes meet changes here', 
     expect(show(data, docId).attachments.map((a) => a.hash).sort()).toEqual([here.hash, added.hash].sort())
   })
 })
+
+describe('import: files that give less than an export does', () => {
+  it('a document without versionId over an observation deleted here is older, unless --restore', () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const docId = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--tag', 'a=1']).trim()
+    const file = path.join(root, 'export.json')
+    ferryOk(['--data-dir', data, 'export', file])
+    const docs = JSON.parse(readFileSync(file, 'utf8')) as Array<Partial<Doc>>
+    delete docs[0]!.versionId
+    docs[0]!.tags = { a: '2' }
+    writeFileSync(file, JSON.stringify(docs))
+    ferryOk(['--data-dir', data, 'delete', docId])
+    expect(importJson(data, file)).toMatchObject({ imported: 0, older: 1 })
+    expect(list(data)).toEqual([])
+    expect(importJson(data, file, '--restore')).toMatchObject({ imported: 1 })
+  })
+
+  it('-0 in a file is the 0 stored: imported twice, the second time it is already here', () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const file = path.join(root, 'zero.json')
+    const doc = { docId: 'z'.repeat(20), schemaName: 'observation', createdAt: '2025-01-01T00:00:00Z', updatedAt: '2025-01-01T00:00:00Z', links: [], deleted: false, lat: 0, lon: 1, tags: { depth: 0 }, attachments: [] }
+    writeFileSync(file, JSON.stringify([doc]).replace('"lat":0', '"lat":-0').replace('"depth":0', '"depth":-0'))
+    expect(importJson(data, file)).toMatchObject({ imported: 1 })
+    expect(importJson(data, file)).toMatchObject({ imported: 0, alreadyHere: 1 })
+  })
+
+  it('a photo renamed in the file is renamed here (counted as imported)', () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const photo = path.join(root, 'p1.png')
+    writeFileSync(photo, Buffer.alloc(10_000, 3))
+    const docId = ferryOk(['--data-dir', data, 'add', '--lat', '1', '--lon', '2', '--photo', photo]).trim()
+    const file = path.join(root, 'export.json')
+    ferryOk(['--data-dir', data, 'export', file])
+    const docs = JSON.parse(readFileSync(file, 'utf8')) as Array<Doc & { attachments: Array<{ name: string }> }>
+    docs[0]!.attachments[0]!.name = 'heron.png'
+    writeFileSync(file, JSON.stringify(docs))
+    expect(importJson(data, file)).toMatchObject({ imported: 1 })
+    expect((show(data, docId).attachments[0] as unknown as { name: string }).name).toBe('heron.png')
+  })
+})

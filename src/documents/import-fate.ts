@@ -14,7 +14,9 @@ type Value = LocalChange['value']
  */
 export type ImportFate = { kind: 'here' } | { kind: 'older' | 'write'; change: LocalChange }
 
-export function importFate(store: Store, given: ImportChange): ImportFate {
+export function importFate(store: Store, file: ImportChange): ImportFate {
+  // The store keeps -0 as 0: compared as written, a file with -0 would never be "already here".
+  const given = { ...file, value: withoutNegativeZeros(file.value) }
   const heads = store.heads(given.docId)
   const winner = heads[0]
   // Not held here: written with the file's own dates, so importing someone's dataset keeps its history.
@@ -23,8 +25,9 @@ export function importFate(store: Store, given: ImportChange): ImportFate {
   const value = given.partial ? withFeature((base ?? winner).value, given.value) : given.value
   const deleted = given.deleted ?? false
   if (winner.deleted === deleted && (deleted || isDeepStrictEqual(winner.value, value))) return { kind: 'here' }
-  // The file says nothing of what it came from (another tool's file, a version not held here): its content is the edit.
-  if (!base) return { kind: 'write', change: editNow(given.docId, value, deleted) }
+  // The file says nothing of what it came from (another tool's file, a version not held here): its content is the
+  // edit; over an observation deleted here, only with --restore.
+  if (!base) return { kind: winner.deleted && !deleted ? 'older' : 'write', change: editNow(given.docId, value, deleted) }
   if (base.deleted === deleted && isDeepStrictEqual(base.value, value)) {
     return heads.some((h) => h.versionId === base.versionId) ? { kind: 'here' } : { kind: 'older', change: editNow(given.docId, base.value, base.deleted) }
   }
@@ -97,15 +100,33 @@ function mergeChanges(base: Value, file: Value, now: Value): Value {
   return merged
 }
 
-/** What is attached here now, less what the file removed since the export, plus what it added (by photo hash). */
+/**
+ * What is attached here now, less what the file removed since the export, plus what it added, and with what it
+ * changed in one (its name, say), photo by photo (by hash).
+ */
 function mergeAttachments(base: unknown[], file: unknown[], now: unknown[]): unknown[] {
   const key = (a: unknown) => (isRecord(a) && typeof a.hash === 'string' ? a.hash : JSON.stringify(a))
-  const inBase = new Set(base.map(key))
-  const inFile = new Set(file.map(key))
-  const removed = new Set([...inBase].filter((k) => !inFile.has(k)))
-  const kept = now.filter((a) => !removed.has(key(a)))
+  const inBase = new Map(base.map((a) => [key(a), a]))
+  const inFile = new Map(file.map((a) => [key(a), a]))
+  const kept = now.filter((a) => !inBase.has(key(a)) || inFile.has(key(a)))
+  const merged = kept.map((a) => {
+    const before = inBase.get(key(a))
+    const after = inFile.get(key(a))
+    return before !== undefined && after !== undefined && !isDeepStrictEqual(before, after) ? after : a
+  })
   const keptKeys = new Set(kept.map(key))
-  return [...kept, ...file.filter((a) => !inBase.has(key(a)) && !keptKeys.has(key(a)))]
+  return [...merged, ...file.filter((a) => !inBase.has(key(a)) && !keptKeys.has(key(a)))]
+}
+
+/** `value` with every -0 as 0, as the store keeps it. */
+function withoutNegativeZeros(value: Value): Value {
+  const clean = (v: unknown): unknown => {
+    if (Object.is(v, -0)) return 0
+    if (Array.isArray(v)) return v.map(clean)
+    if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clean(x)]))
+    return v
+  }
+  return clean(value) as Value
 }
 
 function applyChanges(base: Record<string, unknown>, file: Record<string, unknown>, now: Record<string, unknown>): Record<string, unknown> {
@@ -121,24 +142,41 @@ function applyChanges(base: Record<string, unknown>, file: Record<string, unknow
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
- * The version held here that `given` was exported from. A CoMapeo document names it (its versionId). A GeoJSON
- * feature does not: it is the held version of that document with the feature's updatedAt as written (an export copies
- * it from the version it was made from) — of several with that date, the one whose position and tags the feature
- * has unchanged.
+ * The version held here that `given` was exported from, or failing that the one it was made from. A CoMapeo document
+ * names it (its versionId), and is that version only if the one held under that id has its date and links too: a
+ * data folder restored from a backup reuses ids for other changes (README, "Restored from a backup"). Not held here,
+ * the version it links to is its base: what the file changes from that is its change. A GeoJSON feature names
+ * nothing: it is the held version of that document with the feature's updatedAt as written (an export copies it
+ * from the version it was made from) — the one whose position and tags the feature has unchanged, else the only one
+ * with that date.
  */
 function exportedFrom(store: Store, given: ImportChange, heads: Version[]): Version | undefined {
   if (!given.partial) {
     const held = given.versionId === undefined ? undefined : store.getVersion(given.versionId)
-    return held?.docId === given.docId ? held : undefined
+    const same = held?.docId === given.docId && held.updatedAt === given.exportedUpdatedAt && (given.links === undefined || isDeepStrictEqual(held.links, given.links))
+    if (same) return held
+    const parents = (given.links ?? []).map((id) => store.getVersion(id)).filter((v): v is Version => v?.docId === given.docId)
+    return parents.length === 1 ? parents[0] : undefined
   }
   const written = given.exportedUpdatedAt ?? given.updatedAt
-  let sameDate: Version | undefined
+  const sameDate: Version[] = []
   for (const v of history(store, heads)) {
     if (v.deleted || v.updatedAt !== written) continue
     if (isDeepStrictEqual(withFeature(v.value, given.value), v.value)) return v
-    sameDate ??= v
+    sameDate.push(v)
   }
-  return sameDate
+  // Edited in the file, and several versions with its date (concurrent ones): the one it differs from least.
+  const byDistance = sameDate.map((v) => ({ v, distance: featureDistance(v.value, given.value) })).sort((a, b) => a.distance - b.distance)
+  return byDistance.length === 1 || (byDistance.length > 1 && byDistance[0]!.distance < byDistance[1]!.distance) ? byDistance[0]!.v : undefined
+}
+
+/** How many of the things a GeoJSON feature carries (the position, each tag) differ between a value and a feature. */
+function featureDistance(value: Value, feature: Value): number {
+  const tags = isRecord(value.tags) ? value.tags : {}
+  const featureTags = isRecord(feature.tags) ? feature.tags : {}
+  let distance = feature.lat !== undefined && !isDeepStrictEqual([value.lat, value.lon], [feature.lat, feature.lon]) ? 1 : 0
+  for (const key of new Set([...Object.keys(tags), ...Object.keys(featureTags)])) if (!isDeepStrictEqual(tags[key], featureTags[key])) distance++
+  return distance
 }
 
 /** Every version of a document held here: its heads first, then back along the links to its first version. */

@@ -28,8 +28,10 @@ export type ImportChange = LocalChange & {
   docId: string
   versionId?: string
   partial?: boolean
-  /** A GeoJSON feature's updatedAt as the file gives it: with its content, it names the version it was exported from. */
+  /** updatedAt as the file gives it: it tells which version held here the document was exported from. */
   exportedUpdatedAt?: string
+  /** A CoMapeo document's links: the versions it was made from, a base for it when its own is not held here. */
+  links?: string[]
 }
 
 /** Called now and then while the documents are checked, and again while they are written (the count so far). */
@@ -111,6 +113,8 @@ function fromComapeoDoc(doc: unknown, index: number, name: string, schema: Comap
   checkObservation(schema, value, label)
   const change: ImportChange = { docId: doc.docId, createdAt, updatedAt, deleted: doc.deleted === true, value }
   if (typeof doc.versionId === 'string') change.versionId = doc.versionId
+  if (typeof doc.updatedAt === 'string') change.exportedUpdatedAt = doc.updatedAt
+  if (Array.isArray(doc.links) && doc.links.every((l) => typeof l === 'string')) change.links = doc.links as string[]
   return change
 }
 
