@@ -342,3 +342,87 @@ describe('import: files that give less than an export does', () => {
     expect((show(data, docId).attachments[0] as unknown as { name: string }).name).toBe('heron.png')
   })
 })
+
+describe('import: what review found at the edges', () => {
+  function oneObservation(tags: Record<string, string>) {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const file = path.join(root, 'in.json')
+    const doc = { docId: 'edge'.repeat(5), schemaName: 'observation', createdAt: '2025-01-01T00:00:00Z', updatedAt: '2025-01-01T00:00:00Z', links: [], deleted: false, lat: 1, lon: 2, tags, attachments: [] }
+    writeFileSync(file, JSON.stringify([doc]))
+    ferryOk(['--data-dir', data, 'import', file])
+    return { root, data, docId: doc.docId }
+  }
+
+  it('a delete in the file over edits made here since its version is older, unless --restore', () => {
+    const { root, data, docId } = oneObservation({ a: '1' })
+    const file = path.join(root, 'export.json')
+    ferryOk(['--data-dir', data, 'export', file])
+    ferryOk(['--data-dir', data, 'edit', docId, '--tag', 'a=2'])
+    const docs = JSON.parse(readFileSync(file, 'utf8')) as Array<Doc & { deleted: boolean }>
+    docs[0]!.deleted = true
+    writeFileSync(file, JSON.stringify(docs))
+    expect(importJson(data, file)).toMatchObject({ imported: 0, older: 1 })
+    expect(show(data, docId).tags.a).toBe('2')
+  })
+
+  it('an earlier GeoJSON export restored with --restore keeps a photo attached since', () => {
+    const { root, data, docId } = oneObservation({ a: '1' })
+    const file = path.join(root, 'export.geojson')
+    ferryOk(['--data-dir', data, 'export', '--format', 'geojson', file])
+    const photo = Buffer.alloc(12_000, 6)
+    const hash = createHash('sha256').update(photo).digest('hex')
+    const media = path.join(root, 'media')
+    mkdirSync(media)
+    writeFileSync(path.join(media, hash), photo)
+    const json = path.join(root, 'export.json')
+    ferryOk(['--data-dir', data, 'export', json])
+    const docs = JSON.parse(readFileSync(json, 'utf8')) as Doc[]
+    docs[0]!.attachments = [{ driveDiscoveryId: 'd', name: 'p', type: 'photo', hash, external: false } as { hash: string }]
+    docs[0]!.tags.a = '2'
+    writeFileSync(json, JSON.stringify(docs))
+    expect(importJson(data, json, '--media', media)).toMatchObject({ imported: 1 })
+    expect(importJson(data, file, '--restore')).toMatchObject({ imported: 1 })
+    const now = show(data, docId)
+    expect({ a: now.tags.a, photos: now.attachments.length }).toEqual({ a: '1', photos: 1 })
+  })
+
+  it('tags named constructor or createdAt: removed in the file they go, and a GeoJSON round trip keeps them', () => {
+    const { root, data, docId } = oneObservation({ constructor: 'x', createdAt: 'dawn', a: '1' })
+    const geojson = path.join(root, 'export.geojson')
+    ferryOk(['--data-dir', data, 'export', '--format', 'geojson', geojson])
+    expect(importJson(data, geojson)).toMatchObject({ imported: 0, alreadyHere: 1 })
+    const file = path.join(root, 'export.json')
+    ferryOk(['--data-dir', data, 'export', file])
+    const docs = JSON.parse(readFileSync(file, 'utf8')) as Doc[]
+    docs[0]!.tags = { createdAt: 'dawn', a: '2' }
+    writeFileSync(file, JSON.stringify(docs))
+    expect(importJson(data, file)).toMatchObject({ imported: 1 })
+    expect(show(data, docId).tags).toEqual({ createdAt: 'dawn', a: '2' })
+  })
+
+  it('an export thousands of versions back is judged without running out of stack', async () => {
+    const root = tempDir()
+    const data = path.join(root, 'data')
+    ferryOk(['--data-dir', data, 'init'])
+    const { Store } = await import('../src/store/store.js')
+    const store = await Store.open(data)
+    const value = (n: number) => ({ schemaName: 'observation', lat: 1, lon: 2, attachments: [], tags: { n: String(n) } })
+    const [first] = await store.writeLocal([{ value: value(0) }])
+    const docId = store.getVersion(first!)!.docId
+    const file = path.join(root, 'export.json')
+    await store.close()
+    ferryOk(['--data-dir', data, 'export', file])
+    const again = await Store.open(data)
+    await again.writeLocal((function* () {
+      for (let i = 1; i <= 12_000; i++) yield { docId, value: value(i) }
+    })())
+    await again.close()
+    const docs = JSON.parse(readFileSync(file, 'utf8')) as Doc[]
+    docs[0]!.tags.m = 'added'
+    writeFileSync(file, JSON.stringify(docs))
+    expect(importJson(data, file)).toMatchObject({ imported: 1 })
+    expect(show(data, docId).tags).toEqual({ n: '12000', m: 'added' })
+  })
+})

@@ -261,3 +261,26 @@ async function writeOneSegment(dataDir: string, file: string, contents: (store: 
     await store.close()
   }
 }
+
+describe('the way out, with more than one change made in the restored folder', () => {
+  it('the team\'s change under a reused number stays, whichever of the restored changes the export names', () => {
+    const root = tempDir()
+    const [one, two] = makeDevices(root, 2) as [string, string]
+    const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 't=orig']).trim()
+    const backup = path.join(root, 'backup')
+    cpSync(one, backup, { recursive: true })
+    ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'u=1'])
+    const file = path.join(root, 'field.ferry')
+    ferryOk(['--data-dir', one, 'create', file])
+    ferryOk(['--data-dir', two, 'sync', file])
+    for (const tag of ['t=new', 't2=x', 't3=y']) ferryOk(['--data-dir', backup, 'edit', docId, '--tag', tag])
+    ferryOk(['--data-dir', backup, 'project', 'export', path.join(root, 'again.ferryproject')])
+    rmSync(one, { recursive: true })
+    ferryOk(['--data-dir', one, 'init', '--join', path.join(root, 'again.ferryproject')])
+    ferryOk(['--data-dir', one, 'sync', file])
+    const since = path.join(root, 'since.json')
+    ferryOk(['--data-dir', backup, 'export', since])
+    ferryOk(['--data-dir', one, 'import', since])
+    expect((JSON.parse(ferryOk(['--data-dir', one, 'show', docId])) as { tags: unknown }).tags).toEqual({ t: 'new', t2: 'x', t3: 'y', u: '1' })
+  })
+})
