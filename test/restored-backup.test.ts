@@ -109,27 +109,31 @@ describe('a data folder restored from a backup', () => {
     expect(ferryOk(['--data-dir', one, 'export', '-'])).toBe(ferryOk(['--data-dir', two, 'export', '-']))
   })
 
-  it('the way out keeps a change the team had from before the backup was put back, under a reused record number', () => {
-    const root = tempDir()
-    const [one, two] = makeDevices(root, 2) as [string, string]
-    const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 't=orig']).trim()
-    const backup = path.join(root, 'backup')
-    cpSync(one, backup, { recursive: true })
-    ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'u=1'])
-    const file = path.join(root, 'field.ferry')
-    ferryOk(['--data-dir', one, 'create', file])
-    ferryOk(['--data-dir', two, 'sync', file])
-    // Put back, the folder's next change takes the number of the lost one (u=1), which the team holds.
-    ferryOk(['--data-dir', backup, 'edit', docId, '--tag', 't=new'])
-    ferryOk(['--data-dir', backup, 'project', 'export', path.join(root, 'again.ferryproject')])
-    rmSync(one, { recursive: true })
-    ferryOk(['--data-dir', one, 'init', '--join', path.join(root, 'again.ferryproject')])
-    ferryOk(['--data-dir', one, 'sync', file])
-    const since = path.join(root, 'since.json')
-    ferryOk(['--data-dir', backup, 'export', since])
-    ferryOk(['--data-dir', one, 'import', since])
-    expect((JSON.parse(ferryOk(['--data-dir', one, 'show', docId])) as { tags: unknown }).tags).toEqual({ t: 'new', u: '1' })
-  })
+  for (const changes of [['t=new'], ['t=new', 't2=x', 't3=y']]) {
+    it(`the way out keeps the team's change under a reused record number (${changes.length} change(s) made in the restored folder)`, () => {
+      const root = tempDir()
+      const [one, two] = makeDevices(root, 2) as [string, string]
+      const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 't=orig']).trim()
+      const backup = path.join(root, 'backup')
+      cpSync(one, backup, { recursive: true })
+      ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'u=1'])
+      const file = path.join(root, 'field.ferry')
+      ferryOk(['--data-dir', one, 'create', file])
+      ferryOk(['--data-dir', two, 'sync', file])
+      // Put back, the folder's next change takes the number of the lost one (u=1), which the team holds; its export
+      // names its newest change, linked to that number.
+      for (const tag of changes) ferryOk(['--data-dir', backup, 'edit', docId, '--tag', tag])
+      ferryOk(['--data-dir', backup, 'project', 'export', path.join(root, 'again.ferryproject')])
+      rmSync(one, { recursive: true })
+      ferryOk(['--data-dir', one, 'init', '--join', path.join(root, 'again.ferryproject')])
+      ferryOk(['--data-dir', one, 'sync', file])
+      const since = path.join(root, 'since.json')
+      ferryOk(['--data-dir', backup, 'export', since])
+      ferryOk(['--data-dir', one, 'import', since])
+      const expected = Object.fromEntries([...changes.map((c) => c.split('=')), ['u', '1']])
+      expect((JSON.parse(ferryOk(['--data-dir', one, 'show', docId])) as { tags: unknown }).tags).toEqual(expected)
+    })
+  }
 
   it('restored to fewer records than it had sent: its sync says so, not that the file is damaged', () => {
     const root = tempDir()
@@ -261,26 +265,3 @@ async function writeOneSegment(dataDir: string, file: string, contents: (store: 
     await store.close()
   }
 }
-
-describe('the way out, with more than one change made in the restored folder', () => {
-  it('the team\'s change under a reused number stays, whichever of the restored changes the export names', () => {
-    const root = tempDir()
-    const [one, two] = makeDevices(root, 2) as [string, string]
-    const docId = ferryOk(['--data-dir', one, 'add', '--lat', '1', '--lon', '1', '--tag', 't=orig']).trim()
-    const backup = path.join(root, 'backup')
-    cpSync(one, backup, { recursive: true })
-    ferryOk(['--data-dir', one, 'edit', docId, '--tag', 'u=1'])
-    const file = path.join(root, 'field.ferry')
-    ferryOk(['--data-dir', one, 'create', file])
-    ferryOk(['--data-dir', two, 'sync', file])
-    for (const tag of ['t=new', 't2=x', 't3=y']) ferryOk(['--data-dir', backup, 'edit', docId, '--tag', tag])
-    ferryOk(['--data-dir', backup, 'project', 'export', path.join(root, 'again.ferryproject')])
-    rmSync(one, { recursive: true })
-    ferryOk(['--data-dir', one, 'init', '--join', path.join(root, 'again.ferryproject')])
-    ferryOk(['--data-dir', one, 'sync', file])
-    const since = path.join(root, 'since.json')
-    ferryOk(['--data-dir', backup, 'export', since])
-    ferryOk(['--data-dir', one, 'import', since])
-    expect((JSON.parse(ferryOk(['--data-dir', one, 'show', docId])) as { tags: unknown }).tags).toEqual({ t: 'new', t2: 'x', t3: 'y', u: '1' })
-  })
-})
