@@ -51,12 +51,13 @@ export class ChainTips {
     const held = tip?.seq ?? 0
     if (link.seq <= held) return 'known'
     if (link.seq !== held + 1) return { problem: 'records of one device are missing or out of order' }
-    // Following a record the receiver held before this walk, the other history is a fork; following one read in this
-    // walk, the file's own chain is broken: damage.
-    if (tip && link.hasPrev && !link.prevIs(tip.hash) && held === this.startSeq.get(link.deviceId)) {
-      return { problem: 'a record does not continue its device history (altered, or from a copied data folder)', forked: true }
+    if (tip ? !link.hasPrev || !link.prevIs(tip.hash) : link.hasPrev) {
+      const problem = 'a record does not continue its device history (altered, or from a copied data folder)'
+      // Following a record the receiver held before this walk, the other history is a fork; following one read in
+      // this walk (or none at all), the file's own chain is broken: damage.
+      const forked = tip !== undefined && link.hasPrev && held === this.startSeq.get(link.deviceId)
+      return forked ? { problem, forked: true } : { problem }
     }
-    if (tip ? !link.hasPrev || !link.prevIs(tip.hash) : link.hasPrev) return { problem: 'a record does not continue its device history (altered, or from a copied data folder)' }
     return 'next'
   }
 

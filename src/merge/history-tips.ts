@@ -55,9 +55,8 @@ export function tipsAfterSend(store: Store, newClock: ReadonlyMap<string, number
   return tips
 }
 
-/** A device whose records here differ from the file's under the same numbers, if any. */
-export function forkedDevice(store: Store, commits: readonly Commit[]): string | undefined {
-  const ours = store.clock()
+/** A device whose records here (`ours`: the store's clock) differ from the file's under the same numbers, if any. */
+export function forkedDevice(ours: ReadonlyMap<string, { seq: number; hash: Buffer }>, store: Store, commits: readonly Commit[]): string | undefined {
   for (const [device, fileTip] of tipsInFile(commits)) {
     const own = ours.get(device)
     if (!own || own.seq < fileTip.seq) continue // records to receive: the chain check of the receive compares them

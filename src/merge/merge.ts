@@ -56,7 +56,7 @@ async function syncLocked(store: Store, filePath: string, opts: SyncOptions, sta
     // Only a clean interrupted write may be cut off by the next append. Anything else after the last valid
     // commit might be committed data whose footer was damaged: refuse rather than risk cutting it.
     if (state.tail.state === 'damaged') throw reader.damagedTail(state)
-    const forked = forkedDevice(store, state.commits)
+    const forked = forkedDevice(store.clock(), store, state.commits)
     if (forked) throw forkedHistoryError(store, reader.name, forked)
     received = await receive(store, reader, state, opts).catch((err: unknown) => {
       throw err instanceof ForkedHistory ? forkedHistoryError(store, reader.name, err.deviceId) : err
@@ -83,8 +83,9 @@ export async function syncWouldChange(store: Store, filePath: string): Promise<b
   try {
     reader = await SyncFileReader.open(store.disk, filePath, store.projectSecret, store.projectId, describeProject)
     const state = await reader.state()
-    if (state.tail.state !== 'clean' || forkedDevice(store, state.commits)) return true
-    if (segmentsNeeded(store, state.commits, store.clock()).length > 0) return true
+    const ours = store.clock()
+    if (state.tail.state !== 'clean' || forkedDevice(ours, store, state.commits)) return true
+    if (segmentsNeeded(store, state.commits, ours).length > 0) return true
     return !planSend(store, state.commits.at(-1)?.clock ?? new Map(), state.commits, mediaPolicyOf(state)).isEmpty
   } catch {
     return true

@@ -6,7 +6,6 @@ import { formatBytes } from '../format-bytes.js'
 // Room kept free beyond the estimate: filesystem metadata, and a margin so the drive is never filled to the last byte.
 const MARGIN_BYTES = 1024 * 1024
 
-
 /**
  * Checks, before anything is written, that the drive has room for `addBytes` more and that the file will not pass
  * the filesystem's largest file (FAT32: 4 GiB − 1). A full drive found later still fails cleanly (ENOSPC → exit 5),

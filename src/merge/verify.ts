@@ -5,7 +5,6 @@ import { hashingSink } from './blob-assembly.js'
 import { walkSegment } from './segment-walk.js'
 import { describeProject } from './describe-project.js'
 import { ChainTips } from './chain-tips.js'
-import { ForkedHistory } from './history-tips.js'
 import { MergeThreads } from './merge-threads.js'
 
 export interface VerifyReport {
@@ -37,11 +36,8 @@ export async function verifySyncFile(store: Store, filePath: string, opts: { wor
     let blobBytes = 0
     const checker = await threads.checker(state.commits.at(-1)?.totals.versions ?? 0)
     for (const commit of state.commits) {
-      // Reading from nothing, a walk meets no history of this computer's (chain-tips.ts): a ForkedHistory here would
-      // be a bug, reported as the damage it would mean.
-      const completed = await walkSegment(reader, commit, { checker, tips }, hashingSink, { skipKnown: false, onVersion: () => void versions++ }).catch((err: unknown) => {
-        throw err instanceof ForkedHistory ? reader.damagedAt(commit.offset, 'a record does not continue its device history') : err
-      })
+      // Reading from nothing, the walk meets no history held before it, so a broken chain is damage (chain-tips.ts).
+      const completed = await walkSegment(reader, commit, { checker, tips }, hashingSink, { skipKnown: false, onVersion: () => void versions++ })
       blobs += completed.length
       blobBytes += completed.reduce((sum, b) => sum + b.size, 0)
       for (const [device, seq] of commit.clock) {

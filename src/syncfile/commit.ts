@@ -50,14 +50,19 @@ export function encodeCommit(c: CommitFields): Buffer {
     prev: c.prev,
     segmentStart: c.segmentStart,
     segmentHash: c.segmentHash,
-    clock: [...c.clock].sort(([a], [b]) => (a < b ? -1 : 1)).map(([device, seq]) => [Buffer.from(device, 'hex'), seq]),
-    ...(c.tips?.size ? { tips: [...c.tips].sort(([a], [b]) => (a < b ? -1 : 1)).map(([device, hash]) => [Buffer.from(device, 'hex'), hash]) } : {}),
+    clock: byDevice(c.clock),
+    ...(c.tips?.size ? { tips: byDevice(c.tips) } : {}),
     blobs: c.blobs.map((b) => (b.variant && b.of ? [Buffer.from(b.hash, 'hex'), b.size, VARIANT_CODES[b.variant], Buffer.from(b.of, 'hex')] : [Buffer.from(b.hash, 'hex'), b.size])),
     totals: c.totals,
     media: c.media,
     writer: Buffer.from(c.writer, 'hex'),
     at: c.at,
   })
+}
+
+/** A per-device map as CBOR: `[device bytes, value]` pairs, sorted by device, so equal maps encode alike. */
+function byDevice<T>(map: ReadonlyMap<string, T>): Array<[Buffer, T]> {
+  return [...map].sort(([a], [b]) => (a < b ? -1 : 1)).map(([device, value]) => [Buffer.from(device, 'hex'), value])
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0

@@ -190,10 +190,9 @@ export class SyncFileReader {
   private async tailFrom(last: Commit | undefined, validEnd: number, tail: Tail): Promise<FileState> {
     const commits = last ? await this.historyOf(last) : []
     if (tail.state !== 'clean' && validEnd === this.size) tail = { state: 'clean' }
-    // Data but no commit at all is not an interrupted sync: a file is only ever given its name (renamed from a
-    // temporary one) once its first commit is written. It is a copy cut short, and cutting it off would throw away
-    // what it carries; salvage can still read it.
-    // A header alone is the same: every file is named only once its first commit is written.
+    // Data but no commit at all, or a header alone, is not an interrupted sync: a file is only ever given its name
+    // (renamed from a temporary one) once its first commit is written. It is a copy cut short, and cutting it off
+    // would throw away what it carries; salvage can still read it.
     if (!last && (tail.state === 'torn' || validEnd === this.size)) tail = { state: 'damaged', bytes: this.size - validEnd, at: validEnd, reason: CUT_SHORT }
     return { commits, validEnd, tail }
   }

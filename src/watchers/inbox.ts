@@ -11,16 +11,16 @@ export interface InboxChecks {
 }
 
 /**
- * Watches the inbox folder. chokidar's awaitWriteFinish fires early when a copy pauses, so a file is offered only
- * when its size has not changed for `stableMs` AND the file itself says it is complete. Every write restarts the
- * wait; a file that is stable but incomplete waits for its next write.
- */
-/**
  * A copy whose size has not moved for this many times the stable wait (a minute, by default) has stopped: if the file
  * is still incomplete then, the person is told, once, rather than Ferry waiting for it silently for ever.
  */
 const STALLED_AFTER_STABLE_WAITS = 60
 
+/**
+ * Watches the inbox folder. chokidar's awaitWriteFinish fires early when a copy pauses, so a file is offered only
+ * when its size has not changed for `stableMs` AND the file itself says it is complete. Every write restarts the
+ * wait; a file that is stable but incomplete waits for its next write.
+ */
 export class InboxWatcher {
   private watcher: FSWatcher | null = null
   private readonly timers = new Map<string, NodeJS.Timeout>()
